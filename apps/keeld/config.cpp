@@ -1,0 +1,385 @@
+#include "config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace keeld {
+namespace {
+
+using keel::codes::validation_error;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+constexpr std::size_t kMaxTargets = 256;
+
+// Thrown while walking the document; turned into one keel::error with the
+// node's position.
+struct config_error {
+  YAML::Mark mark;
+  std::string path;
+  std::string what;
+};
+
+[[noreturn]] void bad(const YAML::Node& n, const std::string& path, std::string what) {
+  throw config_error{n.Mark(), path, std::move(what)};
+}
+
+void allow_keys(const YAML::Node& n, const std::string& path,
+                std::initializer_list<std::string_view> keys) {
+  if (!n.IsMap()) bad(n, path, "expected a mapping");
+  for (const auto& kv : n) {
+    const auto k = kv.first.as<std::string>();
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+      bad(kv.first, path.empty() ? k : path + "." + k, "unknown key '" + k + "'");
+    }
+  }
+}
+
+std::string text(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) bad(n, path, "expected a string");
+  return n.Scalar();
+}
+
+double number(const YAML::Node& n, const std::string& path, double lo, double hi) {
+  if (!n.IsScalar()) bad(n, path, "expected a number");
+  double v = 0;
+  const auto& s = n.Scalar();
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size()) bad(n, path, "expected a number");
+  if (!(v >= lo && v <= hi)) {
+    bad(n, path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  return v;
+}
+
+bool boolean(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) bad(n, path, "expected true or false");
+  if (n.Scalar() == "true") return true;
+  if (n.Scalar() == "false") return false;
+  bad(n, path, "expected true or false");
+}
+
+milliseconds duration(const YAML::Node& n, const std::string& path) {
+  const auto d = keel::alert::parse_duration(text(n, path));
+  if (!d) bad(n, path, "bad duration '" + n.Scalar() + "' (e.g. 500ms, 30s, 5m)");
+  return *d;
+}
+
+keel::log::level level_of(const YAML::Node& n, const std::string& path) {
+  const auto l = keel::log::parse_level(text(n, path));
+  if (!l) bad(n, path, "unknown level '" + n.Scalar() + "' (trace, debug, info, warn, error)");
+  return *l;
+}
+
+void read_server(const YAML::Node& n, config& c) {
+  allow_keys(n, "server",
+             {"listen", "io_threads", "max_body_bytes", "max_connections", "shutdown_grace", "tls",
+              "rate_limit"});
+  if (n["listen"]) {
+    auto l = parse_listen(text(n["listen"], "server.listen"));
+    if (!l) bad(n["listen"], "server.listen", l.error().message());
+    c.listen_host = l->first;
+    c.listen_port = l->second;
+  }
+  if (n["io_threads"])
+    c.io_threads = unsigned(number(n["io_threads"], "server.io_threads", 0, 256));
+  if (n["max_body_bytes"]) {
+    c.max_body_bytes =
+        std::size_t(number(n["max_body_bytes"], "server.max_body_bytes", 1024, 64 << 20));
+  }
+  if (n["max_connections"]) {
+    c.max_connections =
+        std::size_t(number(n["max_connections"], "server.max_connections", 1, 1'000'000));
+  }
+  if (n["shutdown_grace"])
+    c.shutdown_grace = duration(n["shutdown_grace"], "server.shutdown_grace");
+  if (const auto& t = n["tls"]) {
+    allow_keys(t, "server.tls", {"certificate", "private_key"});
+    if (!t["certificate"] || !t["private_key"]) {
+      bad(t, "server.tls", "needs both certificate and private_key");
+    }
+    c.tls_certificate = text(t["certificate"], "server.tls.certificate");
+    c.tls_private_key = text(t["private_key"], "server.tls.private_key");
+  }
+  if (const auto& r = n["rate_limit"]) {
+    allow_keys(r, "server.rate_limit", {"requests_per_second", "burst"});
+    if (r["requests_per_second"]) {
+      c.rate_limit_rps =
+          number(r["requests_per_second"], "server.rate_limit.requests_per_second", 0.1, 1e6);
+    }
+    if (r["burst"]) c.rate_limit_burst = number(r["burst"], "server.rate_limit.burst", 1, 1e6);
+  }
+}
+
+void read_logging(const YAML::Node& n, config& c) {
+  allow_keys(n, "logging",
+             {"level", "stdout", "files", "file_max_bytes", "file_max_files", "access_log"});
+  if (n["level"]) c.log_level = level_of(n["level"], "logging.level");
+  if (n["stdout"]) {
+    const auto s = text(n["stdout"], "logging.stdout");
+    if (s == "json") {
+      c.log_stdout = log_output::json;
+    } else if (s == "console") {
+      c.log_stdout = log_output::console;
+    } else if (s == "off") {
+      c.log_stdout = log_output::off;
+    } else {
+      bad(n["stdout"], "logging.stdout", "expected json, console or off");
+    }
+  }
+  if (n["files"]) c.log_files = boolean(n["files"], "logging.files");
+  if (n["file_max_bytes"]) {
+    c.log_file_max_bytes =
+        std::uint64_t(number(n["file_max_bytes"], "logging.file_max_bytes", 4096, 1e12));
+  }
+  if (n["file_max_files"]) {
+    c.log_file_max_files =
+        std::uint32_t(number(n["file_max_files"], "logging.file_max_files", 1, 1000));
+  }
+  if (n["access_log"]) c.access_log = boolean(n["access_log"], "logging.access_log");
+}
+
+void read_simulate(const YAML::Node& n, config& c) {
+  allow_keys(n, "simulate", {"error_rate", "slow_min", "slow_max"});
+  if (n["error_rate"]) c.simulate_error_rate = number(n["error_rate"], "simulate.error_rate", 0, 1);
+  if (n["slow_min"]) c.simulate_slow_min = duration(n["slow_min"], "simulate.slow_min");
+  if (n["slow_max"]) c.simulate_slow_max = duration(n["slow_max"], "simulate.slow_max");
+  if (c.simulate_slow_max < c.simulate_slow_min || c.simulate_slow_max > milliseconds(60'000)) {
+    bad(n, "simulate", "need slow_min <= slow_max <= 60s");
+  }
+}
+
+void read_targets(const YAML::Node& n, config& c) {
+  if (!n.IsSequence()) bad(n, "targets", "expected a list");
+  if (n.size() > kMaxTargets) bad(n, "targets", "at most 256 targets");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto p = "targets[" + std::to_string(i) + "]";
+    const auto& t = n[i];
+    allow_keys(t, p, {"name", "url", "tcp", "interval", "timeout", "critical"});
+    target_config tc;
+    if (!t["name"]) bad(t, p, "needs a name");
+    tc.name = text(t["name"], p + ".name");
+    if (tc.name.empty() || tc.name.size() > 128 ||
+        tc.name.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") !=
+            std::string::npos) {
+      bad(t["name"], p + ".name", "1..128 characters of [A-Za-z0-9._:-]");
+    }
+    if (!names.insert(tc.name).second) bad(t["name"], p + ".name", "duplicate target name");
+    if (t["url"].IsDefined() == t["tcp"].IsDefined()) bad(t, p, "needs exactly one of url, tcp");
+    if (t["url"]) {
+      tc.url = text(t["url"], p + ".url");
+      if (!tc.url.starts_with("http://") && !tc.url.starts_with("https://")) {
+        bad(t["url"], p + ".url", "must be an http:// or https:// URL");
+      }
+    } else {
+      auto hp = parse_listen(text(t["tcp"], p + ".tcp"));
+      if (!hp || hp->second == 0) bad(t["tcp"], p + ".tcp", "expected HOST:PORT");
+      tc.tcp_host = hp->first;
+      tc.tcp_port = hp->second;
+    }
+    if (t["interval"]) tc.interval = duration(t["interval"], p + ".interval");
+    if (t["timeout"]) tc.timeout = duration(t["timeout"], p + ".timeout");
+    if (t["critical"]) tc.critical = boolean(t["critical"], p + ".critical");
+    if (tc.interval < milliseconds(100) || tc.timeout <= milliseconds(0) ||
+        tc.timeout > tc.interval) {
+      bad(t, p, "need 0 < timeout <= interval and interval >= 100ms");
+    }
+    c.targets.push_back(std::move(tc));
+  }
+}
+
+keel::error positioned(const YAML::Mark& m, const std::string& path, const std::string& what) {
+  const int line = m.line + 1, column = m.column + 1;
+  std::string msg = "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";
+  if (!path.empty()) msg += path + ": ";
+  auto e = keel::error(validation_error, msg + what)
+               .with_detail("line", line)
+               .with_detail("column", column);
+  return path.empty() ? e : e.with_detail("path", path);
+}
+
+keel::result<void> apply(config& c, std::string_view name, std::string_view value, bool is_flag) {
+  auto wrong = [&](std::string_view why) {
+    return keel::fail(keel::error(validation_error, std::string(is_flag ? "--" : "") +
+                                                        std::string(name) + ": " + std::string(why))
+                          .with_detail(is_flag ? "flag" : "variable", name));
+  };
+  if (name == "listen" || name == "KEEL_LISTEN") {
+    auto l = parse_listen(value);
+    if (!l) return wrong(l.error().message());
+    c.listen_host = l->first;
+    c.listen_port = l->second;
+  } else if (name == "data-dir" || name == "KEEL_DATA_DIR") {
+    if (value.empty()) return wrong("must not be empty");
+    c.data_dir = std::string(value);
+  } else if (name == "io-threads" || name == "KEEL_IO_THREADS") {
+    unsigned n = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc{} || p != value.data() + value.size() || n > 256) {
+      return wrong("expected 0..256");
+    }
+    c.io_threads = n;
+  } else if (name == "log-level" || name == "KEEL_LOG_LEVEL") {
+    const auto l = keel::log::parse_level(value);
+    if (!l) return wrong("unknown level");
+    c.log_level = *l;
+  } else if (name == "KEEL_ADMIN_TOKEN") {
+    if (value.size() < 16 || value.size() > 256) return wrong("must be 16..256 characters");
+    c.admin_token = std::string(value);
+  }
+  return {};
+}
+
+}  // namespace
+
+keel::result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view s) {
+  auto no = [&] {
+    return keel::fail(validation_error, "expected HOST:PORT or [IPv6]:PORT, got '" +
+                                            std::string(s.substr(0, 64)) + "'");
+  };
+  const auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || s.size() > 300) return no();
+  std::string_view host = s.substr(0, colon);
+  const std::string_view port = s.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return no();
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return no();
+  }
+  for (char ch : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':')) {
+      return no();
+    }
+  }
+  unsigned p = 0;
+  const auto [e, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (port.empty() || ec != std::errc{} || e != port.data() + port.size() || p > 65535) return no();
+  return std::pair{std::string(host), static_cast<std::uint16_t>(p)};
+}
+
+keel::result<config> parse_config(std::string_view yaml) {
+  if (yaml.size() > kMaxConfigBytes) {
+    return keel::fail(keel::codes::payload_too_large, "configuration larger than 1 MiB");
+  }
+  config c;
+  try {
+    const YAML::Node doc = YAML::Load(std::string(yaml));
+    if (doc.IsDefined() && !doc.IsNull()) {
+      allow_keys(doc, "",
+                 {"service", "environment", "server", "storage", "logging", "simulate",
+                  "evaluation_interval", "dispatch_interval", "targets", "alerting"});
+      if (doc["service"]) c.service_name = text(doc["service"], "service");
+      if (doc["environment"]) c.environment = text(doc["environment"], "environment");
+      if (doc["server"]) read_server(doc["server"], c);
+      if (const auto& s = doc["storage"]) {
+        allow_keys(s, "storage", {"data_dir"});
+        if (s["data_dir"]) c.data_dir = text(s["data_dir"], "storage.data_dir");
+      }
+      if (doc["logging"]) read_logging(doc["logging"], c);
+      if (doc["simulate"]) read_simulate(doc["simulate"], c);
+      if (doc["evaluation_interval"]) {
+        c.evaluation_interval = duration(doc["evaluation_interval"], "evaluation_interval");
+        if (c.evaluation_interval < milliseconds(100)) {
+          bad(doc["evaluation_interval"], "evaluation_interval", "at least 100ms");
+        }
+      }
+      if (doc["dispatch_interval"]) {
+        c.dispatch_interval = duration(doc["dispatch_interval"], "dispatch_interval");
+        if (c.dispatch_interval < milliseconds(10)) {
+          bad(doc["dispatch_interval"], "dispatch_interval", "at least 10ms");
+        }
+      }
+      if (doc["targets"]) read_targets(doc["targets"], c);
+    }
+  } catch (const config_error& e) {
+    return keel::fail(positioned(e.mark, e.path, e.what));
+  } catch (const YAML::Exception& e) {
+    return keel::fail(positioned(e.mark, "", e.msg));
+  }
+  auto alerting = keel::alert::load_config_yaml(yaml, "alerting");
+  if (!alerting) return keel::fail(std::move(alerting.error()));
+  c.alerting = std::move(*alerting);
+  return c;
+}
+
+keel::result<config> load_config(const load_options& o) {
+  std::string file = o.file;
+  if (file.empty()) {
+    if (auto it = o.env.find("KEEL_CONFIG"); it != o.env.end()) file = it->second;
+  }
+  keel::result<config> c = [&]() -> keel::result<config> {
+    if (file.empty()) return parse_config(default_config_text());
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      return keel::fail(keel::codes::configuration_error, "cannot read config file '" + file + "'");
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto parsed = parse_config(ss.str());
+    if (!parsed) {
+      return keel::fail(parsed.error().with_detail("file", file));
+    }
+    return parsed;
+  }();
+  if (!c) return c;
+  c->source_file = file;
+  for (const auto& [k, v] : o.env) {
+    if (auto r = apply(*c, k, v, false); !r) return keel::fail(std::move(r.error()));
+  }
+  const auto& f = o.flags;
+  if (f.listen) {
+    if (auto r = apply(*c, "listen", *f.listen, true); !r) return keel::fail(std::move(r.error()));
+  }
+  if (f.data_dir) {
+    if (auto r = apply(*c, "data-dir", *f.data_dir, true); !r) {
+      return keel::fail(std::move(r.error()));
+    }
+  }
+  if (f.io_threads) {
+    if (auto r = apply(*c, "io-threads", std::to_string(*f.io_threads), true); !r) {
+      return keel::fail(std::move(r.error()));
+    }
+  }
+  if (f.log_level) {
+    if (auto r = apply(*c, "log-level", *f.log_level, true); !r) {
+      return keel::fail(std::move(r.error()));
+    }
+  }
+  return c;
+}
+
+int check_config_command(const std::string& file) {
+  auto c = load_config({.file = file});
+  if (!c) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), std::string(c.error().message()).c_str());
+    return 1;
+  }
+  std::printf("%s: OK (%zu rules, %zu receivers, %zu targets)\n", file.c_str(),
+              c->alerting.rules.size(), c->alerting.receivers.size(), c->targets.size());
+  return 0;
+}
+
+std::map<std::string, std::string> keel_environment() {
+  std::map<std::string, std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view kv(*e);
+    const auto eq = kv.find('=');
+    if (eq == std::string_view::npos || !kv.starts_with("KEEL_")) continue;
+    out.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return out;
+}
+
+}  // namespace keeld

@@ -1,0 +1,146 @@
+// keel/alert/incident.hpp
+//
+// incident_manager is the seeds' IncidentManager: when a rule fires for a
+// group (key service:code) an incident opens — or the open one for that key
+// takes the alert — gathers the alerts and error events of that key, runs
+// the configured actions (notify a receiver, open a named circuit breaker,
+// run a registered handler), escalates to the next receiver if nobody
+// acknowledges it in time, and is acknowledged and resolved by people
+// through the API. Every transition lands on the incident's timeline.
+//
+//   keel::alert::incident_manager incidents(clock, {
+//       .ack_timeout = std::chrono::minutes(15),
+//       .escalation = {"team-slack", "oncall-pagerduty"},
+//       .on_open = {{.kind = keel::alert::action_kind::notify, .name = "team-slack"},
+//                   {.kind = keel::alert::action_kind::run_handler, .name = "drain"}}});
+//   incidents.register_handler("drain", [](const keel::alert::incident& i) { ...; return
+//   keel::ok(); }); auto out = incidents.on_alert(fired_alert);      // -> notices to send
+//   incidents.acknowledge(id, "alice").value();
+//   auto escalations = incidents.tick();              // unacknowledged past ack_timeout
+//
+// The key is the alert's `service` and `code` labels ("checkout:DATABASE_ERROR");
+// an alert without `code` uses its alertname. Opening a circuit breaker goes
+// through an injected `breaker_opener` (keel::resilience's breaker registry
+// plugs in there). Incidents live in memory; acknowledge and resolve are
+// audited when an audit_log is given.
+//
+// Thread safety: all member functions may be called concurrently; handlers
+// and the breaker opener run outside the manager's lock.
+// Cost: map lookups per alert or event; the timeline is capped.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keel/alert/audit.hpp"
+#include "keel/alert/event.hpp"
+#include "keel/alert/rule_engine.hpp"
+#include "keel/core/clock.hpp"
+
+namespace keel::alert {
+
+// incident_state
+enum class incident_state : std::uint8_t { open, acknowledged, resolved };
+std::string_view to_string(incident_state s) noexcept;
+
+// timeline_entry
+struct timeline_entry {
+  std::chrono::system_clock::time_point at{};
+  std::string kind{};  // opened, alert, event, action, escalated, acknowledged, resolved, reopened
+  std::string actor{};
+  std::string detail{};
+};
+
+// incident
+struct incident {
+  std::string id{};
+  std::string key{};  // service:code
+  std::string title{};
+  incident_state state = incident_state::open;
+  std::chrono::system_clock::time_point opened_at{};
+  std::optional<std::chrono::system_clock::time_point> acknowledged_at{};
+  std::optional<std::chrono::system_clock::time_point> resolved_at{};
+  std::string acknowledged_by{};
+  std::uint32_t escalation_level = 0;  // index into incident_options::escalation
+  std::vector<std::string> alerts{};   // fingerprints
+  std::uint64_t events = 0;
+  std::vector<timeline_entry> timeline{};
+};
+
+// action_kind / action
+enum class action_kind : std::uint8_t { notify, open_breaker, run_handler };
+struct action {
+  action_kind kind = action_kind::notify;
+  std::string name{};  // receiver, breaker or handler name
+};
+
+// incident_notice — a receiver to tell about an incident (opened or escalated).
+struct incident_notice {
+  std::string incident_id{};
+  std::string receiver{};
+  std::string reason{};  // "opened" or "escalated"
+};
+
+// incident_options
+struct incident_options {
+  std::chrono::milliseconds ack_timeout{15 * 60'000};
+  std::vector<std::string> escalation{};  // receivers, level 0 first
+  std::vector<action> on_open{};
+  std::size_t max_timeline = 1000;
+  std::size_t max_incidents = 10'000;  // resolved ones are dropped first
+  audit_log* audit = nullptr;
+  std::function<result<void>(std::string_view breaker)> breaker_opener{};
+};
+
+class incident_manager {
+ public:
+  using handler = std::function<result<void>(const incident&)>;
+
+  incident_manager(const keel::clock& clock, incident_options opts);
+
+  void register_handler(std::string name, handler h);
+
+  // A firing alert: opens an incident for its key (running on_open actions)
+  // or adds the alert to the open one. Returns the notices to send.
+  std::vector<incident_notice> on_alert(const alert& a);
+  // An error event: counted on the open incident of its key, if any.
+  void on_event(const error_event& e);
+
+  [[nodiscard]] result<void> acknowledge(std::string_view id, std::string_view actor);
+  [[nodiscard]] result<void> resolve(std::string_view id, std::string_view actor);
+  // Records an action taken by hand or elsewhere.
+  [[nodiscard]] result<void> record_action(std::string_view id, std::string_view actor,
+                                           std::string_view what);
+
+  // Escalates every open, unacknowledged incident whose current level has
+  // waited ack_timeout; returns the notices for the next level's receiver.
+  std::vector<incident_notice> tick();
+
+  std::optional<incident> get(std::string_view id) const;
+  std::optional<incident> open_for(std::string_view key) const;
+  std::vector<incident> list(bool include_resolved = false) const;
+
+  // service:code of an alert (see above).
+  static std::string key_of(const label_set& labels);
+
+ private:
+  void add_timeline(incident& i, std::string kind, std::string actor, std::string detail);
+  void audit(std::string_view actor, std::string_view action, const incident& i);
+
+  const keel::clock& clock_;
+  incident_options opts_;
+  mutable std::mutex mu_;
+  std::map<std::string, incident, std::less<>> by_id_;
+  std::map<std::string, std::string, std::less<>> open_by_key_;  // key -> id
+  std::map<std::string, std::chrono::system_clock::time_point, std::less<>> level_since_;
+  std::map<std::string, handler, std::less<>> handlers_;
+  std::uint64_t next_ = 0;
+};
+
+}  // namespace keel::alert

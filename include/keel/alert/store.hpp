@@ -1,0 +1,111 @@
+// keel/alert/store.hpp
+//
+// store is keel::alert's durable state: one SQLite database (WAL journal) in
+// the data directory holding error events and groups, the notification
+// outbox and its dead letters (outbox.hpp), and the audit trail (audit.hpp).
+//
+//   auto st = keel::alert::store::open({.data_dir = "/var/lib/keeld"}, clock).value();
+//   keel::alert::error_tracker tracker(clock, {}, st.get());   // events and groups persist
+//   for (auto& g : st->load_groups().value()) tracker.restore(g);  // after a restart
+//   st->flush().value();                                      // e.g. every second
+//
+// Events are written in batches (`event_batch` per transaction, or at
+// flush()): an event is durable once the flush that carries it returns.
+// Groups are written at the same flush, latest state per group.
+// synchronous=FULL (the default) makes every committed transaction survive
+// power loss; NORMAL survives a process crash only and is faster.
+//
+// Thread safety: all member functions may be called concurrently (one mutex
+// around the connection). Cost: on_event() serializes the event and appends
+// it to a buffer; a flush is one transaction with one fsync.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "keel/alert/error_tracker.hpp"
+#include "keel/core/clock.hpp"
+
+namespace keel::alert {
+
+namespace internal {
+class db;
+}
+
+// store_options
+struct store_options {
+  std::filesystem::path data_dir{};  // created if missing
+  std::string file_name = "alert.db";
+  std::size_t event_batch = 1000;  // events per transaction
+  bool full_sync = true;           // PRAGMA synchronous=FULL (else NORMAL)
+};
+
+// stored_event
+struct stored_event {
+  std::int64_t id = 0;
+  std::string fingerprint{};
+  error_event event{};
+};
+
+class store final : public event_sink {
+ public:
+  // Opens or creates the database and its schema. DATABASE_ERROR /
+  // IO_ERROR when the directory or file cannot be used.
+  [[nodiscard]] static result<std::unique_ptr<store>> open(const store_options& opts,
+                                                           const keel::clock& clock);
+  ~store() override;
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  // event_sink: buffered, written at the next batch or flush().
+  void on_event(const error_event& e, std::string_view fingerprint) override;
+  void on_group(const error_group& g) override;
+  // Writes everything buffered in one transaction.
+  [[nodiscard]] result<void> flush();
+  // Failures of automatic (batch-full) flushes since open; they are retried
+  // at the next flush, the buffered rows are not dropped.
+  std::uint64_t flush_failures() const noexcept { return flush_failures_; }
+
+  [[nodiscard]] result<std::uint64_t> event_count();
+  // The newest events of a group, newest first.
+  [[nodiscard]] result<std::vector<stored_event>> events_of(std::string_view fingerprint,
+                                                            std::size_t limit);
+  // Every stored group (without `recent`), for error_tracker::restore.
+  [[nodiscard]] result<std::vector<error_group>> load_groups();
+  // Deletes events older than `t`; returns how many.
+  [[nodiscard]] result<std::uint64_t> prune_events_before(std::chrono::system_clock::time_point t);
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+  const keel::clock& clock() const noexcept { return clock_; }
+  // The connection, for outbox and audit_log (opaque outside keel::alert).
+  internal::db& db() noexcept { return *db_; }
+
+ private:
+  store(std::unique_ptr<internal::db> d, std::filesystem::path p, const keel::clock& c,
+        std::size_t batch);
+  result<void> flush_locked();
+
+  std::unique_ptr<internal::db> db_;
+  std::filesystem::path path_;
+  const keel::clock& clock_;
+  std::size_t batch_;
+  std::mutex buf_mu_;  // guards the buffers; taken before the db mutex
+  struct pending_event {
+    std::string fingerprint;
+    std::int64_t ts_ns;
+    std::string service, code, severity, body;
+  };
+  std::vector<pending_event> events_;  // slots [0, used_) are filled
+  std::size_t used_ = 0;
+  std::unordered_map<std::string, error_group> groups_;
+  std::uint64_t flush_failures_ = 0;
+};
+
+}  // namespace keel::alert

@@ -1,0 +1,445 @@
+#include "keel/alert/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <set>
+
+namespace keel::alert {
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) noexcept {
+  if (s == "0") return std::chrono::milliseconds(0);
+  if (s.empty() || s.size() > 32) return std::nullopt;
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data() + i, s.data() + s.size(), n);
+    if (ec != std::errc() || p == s.data() + i || n < 0) return std::nullopt;
+    i = static_cast<std::size_t>(p - s.data());
+    std::int64_t unit = 0;
+    if (s.substr(i, 2) == "ms") {
+      unit = 1;
+      i += 2;
+    } else if (i < s.size()) {
+      switch (s[i]) {
+        case 's':
+          unit = 1000;
+          break;
+        case 'm':
+          unit = 60'000;
+          break;
+        case 'h':
+          unit = 3'600'000;
+          break;
+        case 'd':
+          unit = 86'400'000;
+          break;
+        case 'w':
+          unit = 7 * 86'400'000LL;
+          break;
+        default:
+          return std::nullopt;
+      }
+      ++i;
+    } else {
+      return std::nullopt;
+    }
+    if (n > (INT64_MAX / 4) / unit) return std::nullopt;
+    total += n * unit;
+  }
+  return std::chrono::milliseconds(total);
+}
+
+namespace {
+
+constexpr std::size_t kMaxText = 1024 * 1024;
+constexpr std::size_t kMaxRules = 10'000;
+constexpr int kMaxRouteDepth = 16;
+
+// Thrown inside the loader only; load_* turn it into a keel::error.
+struct config_error {
+  YAML::Mark mark;
+  std::string path;
+  std::string what;
+};
+
+[[noreturn]] void bad(const YAML::Node& n, const std::string& path, std::string what) {
+  throw config_error{n.Mark(), path, std::move(what)};
+}
+
+void allow_keys(const YAML::Node& n, const std::string& path,
+                std::initializer_list<std::string_view> keys) {
+  if (!n.IsMap()) bad(n, path, "expected a mapping");
+  for (const auto& kv : n) {
+    const auto k = kv.first.as<std::string>();
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+      bad(kv.first, path + "." + k, "unknown key '" + k + "'");
+    }
+  }
+}
+
+std::string str(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) bad(n, path, "expected a string");
+  auto s = n.as<std::string>();
+  if (s.size() > 64 * 1024) bad(n, path, "longer than 64 KiB");
+  return s;
+}
+
+double num(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) bad(n, path, "expected a number");
+  try {
+    const double v = n.as<double>();
+    if (!std::isfinite(v)) bad(n, path, "must be finite");
+    return v;
+  } catch (const YAML::BadConversion&) {
+    bad(n, path, "expected a number, got '" + n.as<std::string>() + "'");
+  }
+}
+
+bool boolean(const YAML::Node& n, const std::string& path) {
+  try {
+    return n.as<bool>();
+  } catch (const YAML::BadConversion&) {
+    bad(n, path, "expected true or false");
+  }
+}
+
+std::chrono::milliseconds dur(const YAML::Node& n, const std::string& path) {
+  auto d = parse_duration(str(n, path));
+  if (!d) bad(n, path, "bad duration '" + n.as<std::string>() + "' (e.g. 30s, 5m, 1h30m)");
+  return *d;
+}
+
+std::vector<std::string> str_list(const YAML::Node& n, const std::string& path) {
+  if (!n.IsSequence()) bad(n, path, "expected a list");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    out.push_back(str(n[i], path + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+std::vector<std::string> label_list(const YAML::Node& n, const std::string& path) {
+  auto out = str_list(n, path);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] != "..." && !is_valid_label_name(out[i])) {
+      bad(n[i], path + "[" + std::to_string(i) + "]", "invalid label name '" + out[i] + "'");
+    }
+  }
+  return out;
+}
+
+std::vector<matcher> matchers(const YAML::Node& n, const std::string& path) {
+  if (!n.IsSequence()) bad(n, path, "expected a list of matchers like 'severity=\"critical\"'");
+  std::vector<matcher> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto p = path + "[" + std::to_string(i) + "]";
+    auto m = parse_matcher(str(n[i], p));
+    if (!m) bad(n[i], p, m.error().message());
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& n,
+                                                            const std::string& path) {
+  if (!n.IsMap()) bad(n, path, "expected a mapping");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : n) {
+    const auto k = kv.first.as<std::string>();
+    if (!is_valid_label_name(k)) bad(kv.first, path + "." + k, "invalid name '" + k + "'");
+    out.emplace_back(k, str(kv.second, path + "." + k));
+  }
+  return out;
+}
+
+selector sel(const YAML::Node& n, const std::string& path) {
+  if (n.IsScalar()) return {.metric = str(n, path)};
+  allow_keys(n, path, {"metric", "matchers"});
+  selector s;
+  if (!n["metric"]) bad(n, path, "metric is required");
+  s.metric = str(n["metric"], path + ".metric");
+  if (n["matchers"]) s.matchers = matchers(n["matchers"], path + ".matchers");
+  return s;
+}
+
+condition cond(const YAML::Node& n, condition_kind kind, const std::string& path) {
+  const bool ratio = kind == condition_kind::ratio;
+  allow_keys(n, path,
+             {"metric", "matchers", "numerator", "denominator", "window", "by", "above", "at_least",
+              "below", "at_most", "min_denominator", "quantile"});
+  condition c;
+  c.kind = kind;
+  if (ratio) {
+    if (!n["numerator"] || !n["denominator"]) {
+      bad(n, path, "ratio needs numerator and denominator");
+    }
+    c.series = sel(n["numerator"], path + ".numerator");
+    c.denominator = sel(n["denominator"], path + ".denominator");
+    if (n["min_denominator"])
+      c.min_denominator = num(n["min_denominator"], path + ".min_denominator");
+  } else if (kind == condition_kind::events) {
+    if (n["metric"]) bad(n["metric"], path + ".metric", "events conditions take matchers only");
+  } else {
+    if (!n["metric"]) bad(n, path, "metric is required");
+    c.series.metric = str(n["metric"], path + ".metric");
+  }
+  if (n["matchers"]) {
+    if (ratio) bad(n["matchers"], path + ".matchers", "put matchers in numerator/denominator");
+    c.series.matchers = matchers(n["matchers"], path + ".matchers");
+  }
+  if (n["window"]) c.window = dur(n["window"], path + ".window");
+  if (n["by"]) c.by = label_list(n["by"], path + ".by");
+  if (n["quantile"]) {
+    if (kind != condition_kind::histogram_quantile) {
+      bad(n["quantile"], path + ".quantile", "only histogram_quantile takes a quantile");
+    }
+    c.quantile = num(n["quantile"], path + ".quantile");
+  }
+  int ops = 0;
+  for (auto [key, op] :
+       {std::pair{"above", compare::above}, std::pair{"at_least", compare::at_least},
+        std::pair{"below", compare::below}, std::pair{"at_most", compare::at_most}}) {
+    if (!n[key]) continue;
+    ++ops;
+    c.op = op;
+    c.threshold = num(n[key], path + "." + key);
+  }
+  if (ops != 1) bad(n, path, "exactly one of above, at_least, below, at_most is required");
+  return c;
+}
+
+rule one_rule(const YAML::Node& n, const std::string& path) {
+  static constexpr std::pair<const char*, condition_kind> kKinds[] = {
+      {"threshold", condition_kind::threshold},
+      {"rate", condition_kind::rate},
+      {"increase", condition_kind::increase},
+      {"ratio", condition_kind::ratio},
+      {"histogram_average", condition_kind::histogram_average},
+      {"histogram_quantile", condition_kind::histogram_quantile},
+      {"events", condition_kind::events}};
+  allow_keys(n, path,
+             {"alert", "for", "keep_firing_for", "labels", "annotations", "threshold", "rate",
+              "increase", "ratio", "histogram_average", "histogram_quantile", "events"});
+  rule r;
+  if (!n["alert"]) bad(n, path, "alert (the rule's name) is required");
+  r.name = str(n["alert"], path + ".alert");
+  int kinds = 0;
+  for (const auto& [key, kind] : kKinds) {
+    if (!n[key]) continue;
+    ++kinds;
+    r.cond = cond(n[key], kind, path + "." + key);
+  }
+  if (kinds != 1) {
+    bad(n, path,
+        "exactly one condition is required: threshold, rate, increase, ratio, "
+        "histogram_average, histogram_quantile or events");
+  }
+  if (n["for"]) r.for_duration = dur(n["for"], path + ".for");
+  if (n["keep_firing_for"])
+    r.keep_firing_for = dur(n["keep_firing_for"], path + ".keep_firing_for");
+  if (n["labels"]) r.labels = string_map(n["labels"], path + ".labels");
+  if (n["annotations"]) r.annotations = string_map(n["annotations"], path + ".annotations");
+  if (auto c = compile(r); !c) bad(n, path, c.error().message());
+  return r;
+}
+
+std::vector<rule> rules_of(const YAML::Node& n, const std::string& path) {
+  if (!n.IsSequence()) bad(n, path, "expected a list of rules");
+  if (n.size() > kMaxRules) bad(n, path, "more than 10000 rules");
+  std::vector<rule> out;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto p = path + "[" + std::to_string(i) + "]";
+    out.push_back(one_rule(n[i], p));
+    if (!names.insert(out.back().name).second) {
+      bad(n[i], p, "duplicate rule name '" + out.back().name + "'");
+    }
+  }
+  return out;
+}
+
+route route_of(const YAML::Node& n, const std::string& path, int depth) {
+  if (depth > kMaxRouteDepth) bad(n, path, "routes nested deeper than 16");
+  allow_keys(n, path,
+             {"receiver", "matchers", "continue", "group_by", "group_wait", "group_interval",
+              "repeat_interval", "routes"});
+  route r;
+  if (n["receiver"]) r.receiver = str(n["receiver"], path + ".receiver");
+  if (n["matchers"]) r.matchers = matchers(n["matchers"], path + ".matchers");
+  if (n["continue"]) r.continue_matching = boolean(n["continue"], path + ".continue");
+  if (n["group_by"]) r.group_by = label_list(n["group_by"], path + ".group_by");
+  if (n["group_wait"]) r.group_wait = dur(n["group_wait"], path + ".group_wait");
+  if (n["group_interval"]) r.group_interval = dur(n["group_interval"], path + ".group_interval");
+  if (n["repeat_interval"]) {
+    r.repeat_interval = dur(n["repeat_interval"], path + ".repeat_interval");
+  }
+  if (n["routes"]) {
+    const auto& rs = n["routes"];
+    if (!rs.IsSequence()) bad(rs, path + ".routes", "expected a list");
+    for (std::size_t i = 0; i < rs.size(); ++i) {
+      r.routes.push_back(route_of(rs[i], path + ".routes[" + std::to_string(i) + "]", depth + 1));
+    }
+  }
+  return r;
+}
+
+receiver_config receiver_of(const YAML::Node& n, const std::string& path) {
+  allow_keys(n, path,
+             {"name", "webhook", "slack", "pagerduty", "email", "alertmanager", "send_resolved",
+              "timeout"});
+  receiver_config r;
+  if (!n["name"]) bad(n, path, "name is required");
+  r.name = str(n["name"], path + ".name");
+  int kinds = 0;
+  auto section = [&](const char* key, receiver_kind kind,
+                     std::initializer_list<std::string_view> keys) -> YAML::Node {
+    if (!n[key]) return YAML::Node();
+    ++kinds;
+    r.kind = kind;
+    allow_keys(n[key], path + "." + key, keys);
+    return n[key];
+  };
+  const std::string p = path + ".";
+  if (auto s = section("webhook", receiver_kind::webhook, {"url", "secret", "external_url"})) {
+    if (s["url"]) r.url = str(s["url"], p + "webhook.url");
+    if (s["secret"]) r.secret = str(s["secret"], p + "webhook.secret");
+    if (s["external_url"]) r.external_url = str(s["external_url"], p + "webhook.external_url");
+  }
+  if (auto s = section("slack", receiver_kind::slack, {"url"})) {
+    if (s["url"]) r.url = str(s["url"], p + "slack.url");
+  }
+  if (auto s = section("pagerduty", receiver_kind::pagerduty, {"url", "routing_key"})) {
+    if (s["url"]) r.url = str(s["url"], p + "pagerduty.url");
+    if (s["routing_key"]) r.routing_key = str(s["routing_key"], p + "pagerduty.routing_key");
+  }
+  if (auto s = section("email", receiver_kind::email,
+                       {"url", "from", "to", "smtp_user", "smtp_password"})) {
+    if (s["url"]) r.url = str(s["url"], p + "email.url");
+    if (s["from"]) r.from = str(s["from"], p + "email.from");
+    if (s["to"]) r.to = str_list(s["to"], p + "email.to");
+    if (s["smtp_user"]) r.smtp_user = str(s["smtp_user"], p + "email.smtp_user");
+    if (s["smtp_password"]) r.smtp_password = str(s["smtp_password"], p + "email.smtp_password");
+  }
+  if (auto s = section("alertmanager", receiver_kind::alertmanager, {"url", "validity"})) {
+    if (s["url"]) r.url = str(s["url"], p + "alertmanager.url");
+    if (s["validity"]) r.am_validity = dur(s["validity"], p + "alertmanager.validity");
+  }
+  if (kinds != 1) {
+    bad(n, path, "exactly one of webhook, slack, pagerduty, email, alertmanager is required");
+  }
+  if (n["send_resolved"]) r.send_resolved = boolean(n["send_resolved"], p + "send_resolved");
+  if (n["timeout"]) r.timeout = dur(n["timeout"], p + "timeout");
+  if (auto v = validate(r); !v) bad(n, path, v.error().message());
+  return r;
+}
+
+void check_receivers(const route& r, const std::set<std::string>& known, const YAML::Node& n,
+                     const std::string& path) {
+  if (!r.receiver.empty() && !known.contains(r.receiver)) {
+    bad(n, path, "route names unknown receiver '" + r.receiver + "'");
+  }
+  for (std::size_t i = 0; i < r.routes.size(); ++i) {
+    check_receivers(r.routes[i], known, n["routes"][i],
+                    path + ".routes[" + std::to_string(i) + "]");
+  }
+}
+
+template <class F>
+auto guarded(std::string_view text, F&& f) -> result<decltype(f(std::declval<YAML::Node>()))> {
+  if (text.size() > kMaxText) {
+    return fail(error(codes::payload_too_large, "alerting configuration larger than 1 MiB"));
+  }
+  try {
+    const YAML::Node doc = YAML::Load(std::string(text));
+    return f(doc);
+  } catch (const config_error& e) {
+    const int line = e.mark.line + 1, column = e.mark.column + 1;
+    return fail(error(codes::validation_error, "line " + std::to_string(line) + ", column " +
+                                                   std::to_string(column) + ": " + e.path + ": " +
+                                                   e.what)
+                    .with_detail("line", line)
+                    .with_detail("column", column)
+                    .with_detail("path", e.path));
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.line + 1, column = e.mark.column + 1;
+    return fail(error(codes::validation_error, "line " + std::to_string(line) + ", column " +
+                                                   std::to_string(column) + ": " + e.msg)
+                    .with_detail("line", line)
+                    .with_detail("column", column));
+  }
+}
+
+}  // namespace
+
+result<std::vector<rule>> load_rules_yaml(std::string_view text) {
+  return guarded(text, [](const YAML::Node& doc) {
+    if (doc.IsMap() && doc["alert"]) return std::vector<rule>{one_rule(doc, "rule")};
+    if (!doc.IsMap()) bad(doc, "", "expected a mapping with 'rules:'");
+    allow_keys(doc, "", {"rules"});
+    if (!doc["rules"]) return std::vector<rule>{};
+    return rules_of(doc["rules"], "rules");
+  });
+}
+
+namespace {
+
+// The alerting document rooted at `doc`; `pre` prefixes every error path
+// ("alerting." when the document is a section of a larger one).
+alerting_config config_of(const YAML::Node& doc, const std::string& pre) {
+  alerting_config cfg;
+  if (!doc || doc.IsNull()) return cfg;
+  if (!doc.IsMap()) bad(doc, pre, "expected a mapping");
+  allow_keys(doc, pre, {"rules", "route", "receivers", "inhibit_rules"});
+  if (doc["rules"]) cfg.rules = rules_of(doc["rules"], pre + "rules");
+  std::set<std::string> names;
+  if (const auto& rs = doc["receivers"]) {
+    if (!rs.IsSequence()) bad(rs, pre + "receivers", "expected a list");
+    for (std::size_t i = 0; i < rs.size(); ++i) {
+      const auto p = pre + "receivers[" + std::to_string(i) + "]";
+      cfg.receivers.push_back(receiver_of(rs[i], p));
+      if (!names.insert(cfg.receivers.back().name).second) {
+        bad(rs[i], p, "duplicate receiver name '" + cfg.receivers.back().name + "'");
+      }
+    }
+  }
+  if (const auto& r = doc["route"]) {
+    cfg.root = route_of(r, pre + "route", 0);
+    if (cfg.root->receiver.empty()) bad(r, pre + "route", "the root route needs a receiver");
+    check_receivers(*cfg.root, names, r, pre + "route");
+  }
+  if (const auto& ir = doc["inhibit_rules"]) {
+    if (!ir.IsSequence()) bad(ir, pre + "inhibit_rules", "expected a list");
+    for (std::size_t i = 0; i < ir.size(); ++i) {
+      const auto p = pre + "inhibit_rules[" + std::to_string(i) + "]";
+      allow_keys(ir[i], p, {"source_matchers", "target_matchers", "equal"});
+      inhibit_rule rule;
+      if (!ir[i]["source_matchers"] || !ir[i]["target_matchers"]) {
+        bad(ir[i], p, "source_matchers and target_matchers are required");
+      }
+      rule.source_matchers = matchers(ir[i]["source_matchers"], p + ".source_matchers");
+      rule.target_matchers = matchers(ir[i]["target_matchers"], p + ".target_matchers");
+      if (ir[i]["equal"]) rule.equal = label_list(ir[i]["equal"], p + ".equal");
+      cfg.inhibit_rules.push_back(std::move(rule));
+    }
+  }
+  return cfg;
+}
+
+}  // namespace
+
+result<alerting_config> load_config_yaml(std::string_view text) {
+  return guarded(text, [](const YAML::Node& doc) { return config_of(doc, ""); });
+}
+
+result<alerting_config> load_config_yaml(std::string_view text, std::string_view section) {
+  return guarded(text, [section](const YAML::Node& doc) {
+    if (!doc.IsNull() && !doc.IsMap()) bad(doc, "", "expected a mapping");
+    const std::string key(section);
+    return config_of(doc.IsMap() ? doc[key] : YAML::Node(), key + ".");
+  });
+}
+
+}  // namespace keel::alert

@@ -1,0 +1,341 @@
+#include "keel/alert/delivery.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace keel::alert {
+
+verdict classify_http(const send_result& r) noexcept {
+  if (r.status >= 200 && r.status < 300) return verdict::delivered;
+  if (r.status == 0 || r.status == 408 || r.status == 429 || r.status >= 500) {
+    return verdict::retry;
+  }
+  return verdict::reject;
+}
+
+verdict classify_smtp(const send_result& r) noexcept {
+  if (r.status >= 200 && r.status < 400) return verdict::delivered;
+  if (r.status == 0 || (r.status >= 400 && r.status < 500)) return verdict::retry;
+  return verdict::reject;
+}
+
+std::optional<std::chrono::milliseconds> fixed_delay_policy::next_delay(
+    std::string_view, std::uint32_t attempts,
+    std::optional<std::chrono::milliseconds> retry_after) {
+  if (o_.max_attempts > 0 && attempts >= o_.max_attempts) return std::nullopt;
+  auto d = o_.delay;
+  if (retry_after) d = std::max(d, std::min(*retry_after, o_.max_retry_after));
+  return d;
+}
+
+// ---- curl_transport ----
+
+namespace {
+
+struct curl_easy_deleter {
+  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
+};
+struct curl_slist_deleter {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+
+struct response_state {
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::size_t body_bytes = 0;
+};
+
+// The body is not needed; read at most 64 KiB of it so a hostile receiver
+// cannot make us buffer without bound, then abort the transfer.
+std::size_t discard_body(char*, std::size_t size, std::size_t n, void* user) {
+  auto* st = static_cast<response_state*>(user);
+  st->body_bytes += size * n;
+  return st->body_bytes > 64 * 1024 ? 0 : size * n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* st = static_cast<response_state*>(user);
+  std::string_view line(data, size * n);
+  constexpr std::string_view kName = "retry-after:";
+  if (line.size() > kName.size()) {
+    std::string lower(line.substr(0, kName.size()));
+    for (auto& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == kName) {
+      auto v = line.substr(kName.size());
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+      long long secs = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+      if (ec == std::errc() && secs >= 0 && secs < 86400 * 7) {
+        st->retry_after = std::chrono::seconds(secs);
+      }
+    }
+  }
+  return size * n;
+}
+
+struct upload_state {
+  std::string_view data;
+  std::size_t pos = 0;
+};
+
+std::size_t read_upload(char* buf, std::size_t size, std::size_t n, void* user) {
+  auto* st = static_cast<upload_state*>(user);
+  const std::size_t k = std::min(size * n, st->data.size() - st->pos);
+  std::memcpy(buf, st->data.data() + st->pos, k);
+  st->pos += k;
+  return k;
+}
+
+std::string http_url(const receiver_config& r) {
+  switch (r.kind) {
+    case receiver_kind::pagerduty:
+      return r.url.empty() ? "https://events.pagerduty.com/v2/enqueue" : r.url;
+    case receiver_kind::alertmanager: {
+      std::string u = r.url;
+      while (!u.empty() && u.back() == '/')
+        u.pop_back();
+      return u + "/api/v2/alerts";
+    }
+    default:
+      return r.url;
+  }
+}
+
+send_result finish(CURL* c, CURLcode rc, const response_state& st) {
+  send_result out;
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  out.retry_after = st.retry_after;
+  if (rc == CURLE_OK) {
+    out.status = static_cast<int>(code);
+    out.detail = "status " + std::to_string(code);
+    return out;
+  }
+  // An SMTP server that answered with an error code gave a verdict.
+  out.status = code >= 400 ? static_cast<int>(code) : 0;
+  out.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  out.detail = curl_easy_strerror(rc);
+  if (code > 0) out.detail += " (status " + std::to_string(code) + ")";
+  return out;
+}
+
+}  // namespace
+
+curl_transport::curl_transport() {
+  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)init;
+}
+
+curl_transport::~curl_transport() = default;
+
+send_result curl_transport::send(const receiver_config& r, const outbox_message& m,
+                                 std::chrono::system_clock::time_point now) {
+  std::unique_ptr<CURL, curl_easy_deleter> c(curl_easy_init());
+  if (!c) return {.status = 0, .detail = "curl_easy_init failed"};
+  CURL* h = c.get();
+  const long total_ms = static_cast<long>(r.timeout.count());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, std::min(total_ms, 5000L));
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  response_state st;
+  upload_state up{m.body, 0};
+  std::unique_ptr<curl_slist, curl_slist_deleter> list;
+  auto add = [&list](const std::string& s) {
+    curl_slist* next = curl_slist_append(list.get(), s.c_str());
+    if (next != nullptr) {
+      (void)list.release();
+      list.reset(next);
+    }
+  };
+
+  if (r.kind == receiver_kind::email) {
+    curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    const std::string from = "<" + r.from + ">";
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
+    for (const auto& to : r.to)
+      add("<" + to + ">");
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, list.get());
+    if (!r.smtp_user.empty()) {
+      curl_easy_setopt(h, CURLOPT_USERNAME, r.smtp_user.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, r.smtp_password.c_str());
+      curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    }
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    const CURLcode rc = curl_easy_perform(h);
+    return finish(h, rc, st);
+  }
+
+  const std::string url = http_url(r);
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, m.body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(m.body.size()));
+  add("Content-Type: " + m.content_type);
+  add("X-Keel-Dedup-Key: " + m.dedup_key);
+  add("Expect:");  // no 100-continue round trip
+  if (r.kind == receiver_kind::webhook && !r.secret.empty()) {
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    add("X-Keel-Signature: " + webhook_signature(r.secret, m.body, secs));
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "keel-alert/0.1");
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
+  const CURLcode rc = curl_easy_perform(h);
+  return finish(h, rc, st);
+}
+
+// ---- notifier ----
+
+notifier::notifier(outbox& box, std::vector<receiver_config> receivers, const keel::clock& clock)
+    : box_(box), clock_(clock) {
+  for (auto& r : receivers)
+    receivers_.emplace(r.name, std::move(r));
+}
+
+result<std::int64_t> notifier::enqueue(const notification& n) {
+  auto it = receivers_.find(n.receiver);
+  if (it == receivers_.end()) {
+    return fail(codes::resource_not_found, "no receiver " + n.receiver);
+  }
+  if (!n.firing() && !it->second.send_resolved) return std::int64_t{0};
+  auto r = render(it->second, n, clock_.system_now());
+  if (!r) return fail(r.error());
+  return box_.enqueue({.receiver = n.receiver,
+                       .dedup_key = std::move(r->dedup_key),
+                       .content_type = std::move(r->content_type),
+                       .body = std::move(r->body)});
+}
+
+// ---- delivery_worker ----
+
+delivery_worker::delivery_worker(outbox& box, transport& t, delivery_policy& policy,
+                                 const keel::clock& clock, std::vector<receiver_config> receivers,
+                                 delivery_options opts)
+    : box_(box), transport_(t), policy_(policy), clock_(clock), opts_(opts) {
+  for (auto& r : receivers) {
+    counters_[r.name] = {};
+    receivers_.emplace(r.name, std::move(r));
+  }
+}
+
+delivery_worker::~delivery_worker() { stop(); }
+
+std::size_t delivery_worker::run_once(std::string_view receiver) {
+  auto rit = receivers_.find(receiver);
+  if (rit == receivers_.end()) return 0;
+  const receiver_config& cfg = rit->second;
+  auto count = [&](auto member) {
+    std::lock_guard lock(mu_);
+    ++(counters_[cfg.name].*member);
+  };
+  auto due = box_.due(cfg.name, clock_.system_now(), opts_.batch);
+  if (!due) return 0;
+  std::size_t attempted = 0;
+  for (const auto& m : *due) {
+    if (!policy_.allow(cfg.name)) {
+      count(&delivery_counters::blocked);
+      break;
+    }
+    const auto res = transport_.send(cfg, m, clock_.system_now());
+    const verdict v = cfg.kind == receiver_kind::email ? classify_smtp(res) : classify_http(res);
+    policy_.on_result(cfg.name, v, res);
+    ++attempted;
+    count(&delivery_counters::attempts);
+    if (v == verdict::delivered) {
+      (void)box_.delivered(m.id);
+      count(&delivery_counters::delivered);
+      continue;
+    }
+    count(&delivery_counters::failures);
+    if (v == verdict::retry) {
+      const auto delay = policy_.next_delay(cfg.name, m.attempts + 1, res.retry_after);
+      if (delay) {
+        const auto at = clock_.system_now() + *delay;
+        (void)box_.retry_later(m.id, at, res.detail);
+        // The receiver is unhealthy: the rest of the batch waits with this
+        // message, so order is kept and a down receiver costs one attempt
+        // per delay, not one per message.
+        for (const auto& rest : *due) {
+          if (rest.id > m.id) (void)box_.postpone(rest.id, at);
+        }
+        break;
+      }
+      (void)box_.dead_letter(m.id, "retries exhausted: " + res.detail);
+    } else {
+      (void)box_.dead_letter(m.id, res.detail);
+    }
+    count(&delivery_counters::dead);
+  }
+  return attempted;
+}
+
+void delivery_worker::loop(const receiver_config* r) {
+  std::uint64_t seen = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      seen = wakeups_;
+    }
+    const std::size_t n = run_once(r->name);
+    if (n > 0) continue;
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, opts_.poll_interval, [&] { return stopping_ || wakeups_ != seen; });
+  }
+}
+
+void delivery_worker::start() {
+  std::lock_guard lock(mu_);
+  if (!threads_.empty()) return;
+  stopping_ = false;
+  for (const auto& [name, cfg] : receivers_)
+    threads_.emplace_back([this, p = &cfg] { loop(p); });
+}
+
+void delivery_worker::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    t.join();
+  threads_.clear();
+}
+
+void delivery_worker::wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++wakeups_;
+  }
+  cv_.notify_all();
+}
+
+delivery_counters delivery_worker::counters(std::string_view receiver) const {
+  std::lock_guard lock(mu_);
+  auto it = counters_.find(receiver);
+  return it == counters_.end() ? delivery_counters{} : it->second;
+}
+
+std::vector<std::string> delivery_worker::receivers() const {
+  std::vector<std::string> out;
+  out.reserve(receivers_.size());
+  for (const auto& [name, cfg] : receivers_)
+    out.push_back(name);
+  return out;
+}
+
+}  // namespace keel::alert

@@ -1,0 +1,245 @@
+#include "keel/alert/outbox.hpp"
+
+#include "alert/internal/db.hpp"
+
+namespace keel::alert {
+namespace {
+
+std::int64_t to_ns(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+}
+
+constexpr const char* kColumns =
+    "id, receiver, dedup_key, content_type, body, attempts, created_at, next_attempt_at, "
+    "last_error";
+
+outbox_message read_message(const internal::stmt& q) {
+  outbox_message m;
+  m.id = q.int64(0);
+  m.receiver = q.text(1);
+  m.dedup_key = q.text(2);
+  m.content_type = q.text(3);
+  m.body = q.text(4);
+  m.attempts = static_cast<std::uint32_t>(q.int64(5));
+  m.created_at = from_ns(q.int64(6));
+  m.next_attempt_at = from_ns(q.int64(7));
+  m.last_error = q.text(8);
+  return m;
+}
+
+result<std::vector<outbox_message>> read_messages(internal::stmt& s) {
+  std::vector<outbox_message> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(read_message(s));
+  }
+  return out;
+}
+
+result<void> step_one_change(internal::db& d, internal::stmt& s, std::int64_t id) {
+  if (auto r = s.step(); !r) return fail(r.error());
+  if (d.changes() == 0) {
+    return fail(codes::resource_not_found, "no pending outbox message " + std::to_string(id));
+  }
+  return ok();
+}
+
+}  // namespace
+
+outbox::outbox(store& st) : st_(st) {}
+
+result<std::int64_t> outbox::enqueue(outbox_message m) {
+  if (m.receiver.empty()) return fail(codes::validation_error, "outbox message needs a receiver");
+  if (m.body.size() > 1024 * 1024) {
+    return fail(codes::validation_error, "outbox message body larger than 1 MiB");
+  }
+  const auto now = to_ns(st_.clock().system_now());
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s = d.prepare(
+      "INSERT INTO outbox(receiver, dedup_key, content_type, body, state, attempts, created_at,"
+      " next_attempt_at) VALUES(?,?,?,?,0,0,?,?)");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, m.receiver).bind(2, m.dedup_key).bind(3, m.content_type).bind(4, m.body);
+  (*s)->bind(5, now).bind(6, now);
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  return d.last_insert_rowid();
+}
+
+result<std::vector<outbox_message>> outbox::due(std::string_view receiver,
+                                                std::chrono::system_clock::time_point now,
+                                                std::size_t limit) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  static const std::string sql = std::string("SELECT ") + kColumns +
+                                 " FROM outbox WHERE state=0 AND receiver=? AND"
+                                 " next_attempt_at<=? ORDER BY id LIMIT ?";
+  auto s = d.prepare(sql.c_str());
+  if (!s) return fail(s.error());
+  (*s)->bind(1, receiver).bind(2, to_ns(now)).bind(3, static_cast<std::int64_t>(limit));
+  return read_messages(**s);
+}
+
+result<std::optional<std::chrono::system_clock::time_point>> outbox::next_due(
+    std::string_view receiver) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s = d.prepare("SELECT min(next_attempt_at) FROM outbox WHERE state=0 AND receiver=?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, receiver);
+  auto row = (*s)->step();
+  if (!row) return fail(row.error());
+  if (!*row || (*s)->is_null(0)) return std::optional<std::chrono::system_clock::time_point>{};
+  return std::optional(from_ns((*s)->int64(0)));
+}
+
+result<void> outbox::delivered(std::int64_t id) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s = d.prepare(
+      "UPDATE outbox SET state=1, attempts=attempts+1, delivered_at=?, last_error=''"
+      " WHERE id=? AND state=0");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(st_.clock().system_now())).bind(2, id);
+  return step_one_change(d, **s, id);
+}
+
+result<void> outbox::retry_later(std::int64_t id, std::chrono::system_clock::time_point at,
+                                 std::string_view last_error) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s = d.prepare(
+      "UPDATE outbox SET attempts=attempts+1, next_attempt_at=?, last_error=?"
+      " WHERE id=? AND state=0");
+  if (!s) return fail(s.error());
+  const std::string err(last_error.substr(0, 1024));
+  (*s)->bind(1, to_ns(at)).bind(2, err).bind(3, id);
+  return step_one_change(d, **s, id);
+}
+
+result<void> outbox::postpone(std::int64_t id, std::chrono::system_clock::time_point at) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s =
+      d.prepare("UPDATE outbox SET next_attempt_at=max(next_attempt_at, ?) WHERE id=? AND state=0");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(at)).bind(2, id);
+  return step_one_change(d, **s, id);
+}
+
+result<void> outbox::dead_letter(std::int64_t id, std::string_view reason) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  internal::transaction tx(d);
+  if (auto b = tx.begin(); !b) return b;
+  auto s = d.prepare(
+      "INSERT INTO dead_letters(receiver, dedup_key, content_type, body, attempts, created_at,"
+      " dead_at, reason) SELECT receiver, dedup_key, content_type, body, attempts+1, created_at,"
+      " ?, ? FROM outbox WHERE id=? AND state=0");
+  if (!s) return fail(s.error());
+  const std::string why(reason.substr(0, 1024));
+  (*s)->bind(1, to_ns(st_.clock().system_now())).bind(2, why).bind(3, id);
+  if (auto r = step_one_change(d, **s, id); !r) return r;
+  auto del = d.prepare("DELETE FROM outbox WHERE id=?");
+  if (!del) return fail(del.error());
+  (*del)->bind(1, id);
+  if (auto r = (*del)->step(); !r) return fail(r.error());
+  return tx.commit();
+}
+
+result<std::int64_t> outbox::requeue(std::int64_t dead_id) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  internal::transaction tx(d);
+  if (auto b = tx.begin(); !b) return fail(b.error());
+  const auto now = to_ns(st_.clock().system_now());
+  auto s = d.prepare(
+      "INSERT INTO outbox(receiver, dedup_key, content_type, body, state, attempts, created_at,"
+      " next_attempt_at) SELECT receiver, dedup_key, content_type, body, 0, 0, created_at, ?"
+      " FROM dead_letters WHERE id=?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, now).bind(2, dead_id);
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  if (d.changes() == 0) {
+    return fail(codes::resource_not_found, "no dead letter " + std::to_string(dead_id));
+  }
+  const auto id = d.last_insert_rowid();
+  auto del = d.prepare("DELETE FROM dead_letters WHERE id=?");
+  if (!del) return fail(del.error());
+  (*del)->bind(1, dead_id);
+  if (auto r = (*del)->step(); !r) return fail(r.error());
+  if (auto c = tx.commit(); !c) return fail(c.error());
+  return id;
+}
+
+result<std::vector<outbox_message>> outbox::pending(std::size_t limit) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  static const std::string sql =
+      std::string("SELECT ") + kColumns + " FROM outbox WHERE state=0 ORDER BY id LIMIT ?";
+  auto s = d.prepare(sql.c_str());
+  if (!s) return fail(s.error());
+  (*s)->bind(1, static_cast<std::int64_t>(limit));
+  return read_messages(**s);
+}
+
+result<std::vector<dead_letter>> outbox::dead_letters(std::size_t limit) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s = d.prepare(
+      "SELECT id, receiver, dedup_key, content_type, body, attempts, created_at, dead_at, reason"
+      " FROM dead_letters ORDER BY id LIMIT ?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<keel::alert::dead_letter> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    const auto& q = **s;
+    out.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4),
+                   static_cast<std::uint32_t>(q.int64(5)), from_ns(q.int64(6)), from_ns(q.int64(7)),
+                   q.text(8)});
+  }
+  return out;
+}
+
+result<outbox_stats> outbox::stats(std::string_view receiver) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  outbox_stats st;
+  auto s = d.prepare(
+      "SELECT sum(state=0), sum(state=1), min(CASE WHEN state=0 THEN created_at END)"
+      " FROM outbox WHERE ?='' OR receiver=?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, receiver).bind(2, receiver);
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  st.pending = static_cast<std::uint64_t>((*s)->int64(0));
+  st.delivered = static_cast<std::uint64_t>((*s)->int64(1));
+  if (!(*s)->is_null(2)) st.oldest_pending = from_ns((*s)->int64(2));
+  auto dl = d.prepare("SELECT count(*) FROM dead_letters WHERE ?='' OR receiver=?");
+  if (!dl) return fail(dl.error());
+  (*dl)->bind(1, receiver).bind(2, receiver);
+  if (auto r = (*dl)->step(); !r) return fail(r.error());
+  st.dead = static_cast<std::uint64_t>((*dl)->int64(0));
+  return st;
+}
+
+result<std::uint64_t> outbox::prune_delivered(std::chrono::system_clock::time_point t) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  auto s = d.prepare("DELETE FROM outbox WHERE state=1 AND delivered_at < ?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(t));
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  return static_cast<std::uint64_t>(d.changes());
+}
+
+}  // namespace keel::alert

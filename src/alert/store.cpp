@@ -1,0 +1,211 @@
+#include "keel/alert/store.hpp"
+
+#include <system_error>
+
+#include "alert/internal/db.hpp"
+
+namespace keel::alert {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, ts INTEGER NOT NULL,
+  service TEXT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_group ON events(fingerprint, id);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(ts);
+CREATE TABLE IF NOT EXISTS groups(
+  fingerprint TEXT PRIMARY KEY, service TEXT NOT NULL, code TEXT NOT NULL,
+  category TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL, count INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, status TEXT NOT NULL,
+  regressions INTEGER NOT NULL, ignore_until_count INTEGER, ignore_until INTEGER);
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, dedup_key TEXT NOT NULL,
+  content_type TEXT NOT NULL, body TEXT NOT NULL, state INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
+  delivered_at INTEGER, last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, receiver, next_attempt_at);
+CREATE TABLE IF NOT EXISTS dead_letters(
+  id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, dedup_key TEXT NOT NULL,
+  content_type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, dead_at INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit(
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  resource TEXT NOT NULL, outcome TEXT NOT NULL, request_id TEXT NOT NULL,
+  details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+)sql";
+
+std::int64_t to_ns(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+}
+
+}  // namespace
+
+result<std::unique_ptr<store>> store::open(const store_options& opts, const keel::clock& clock) {
+  if (opts.data_dir.empty()) return fail(codes::configuration_error, "store: data_dir is empty");
+  std::error_code ec;
+  std::filesystem::create_directories(opts.data_dir, ec);
+  if (ec) return fail(from_error_code(ec, "create data directory " + opts.data_dir.string()));
+  auto path = opts.data_dir / opts.file_name;
+  auto d = internal::db::open(path, opts.full_sync);
+  if (!d) return fail(d.error());
+  if (auto r = (*d)->exec(kSchema); !r) return fail(r.error());
+  return std::unique_ptr<store>(
+      new store(std::move(*d), std::move(path), clock, std::max<std::size_t>(1, opts.event_batch)));
+}
+
+store::store(std::unique_ptr<internal::db> d, std::filesystem::path p, const keel::clock& c,
+             std::size_t batch)
+    : db_(std::move(d)), path_(std::move(p)), clock_(c), batch_(batch) {
+  events_.reserve(batch_);
+}
+
+store::~store() {
+  std::lock_guard lock(buf_mu_);
+  (void)flush_locked();
+}
+
+void store::on_event(const error_event& e, std::string_view fingerprint) {
+  std::lock_guard lock(buf_mu_);
+  // Reuse a buffer slot's strings when one is free (capacity kept across flushes).
+  if (used_ == events_.size()) events_.emplace_back();
+  pending_event& p = events_[used_++];
+  p.fingerprint.assign(fingerprint);
+  p.ts_ns = to_ns(e.timestamp);
+  p.service.assign(e.service);
+  p.code.assign(e.code);
+  p.severity.assign(to_string(e.severity));
+  p.body.clear();
+  append_json(p.body, e);
+  if (used_ >= batch_ && !flush_locked()) ++flush_failures_;
+}
+
+void store::on_group(const error_group& g) {
+  std::lock_guard lock(buf_mu_);
+  auto& slot = groups_[g.fingerprint];
+  slot = g;
+  slot.recent.clear();
+}
+
+result<void> store::flush() {
+  std::lock_guard lock(buf_mu_);
+  return flush_locked();
+}
+
+result<void> store::flush_locked() {
+  if (used_ == 0 && groups_.empty()) return ok();
+  std::lock_guard dblock(db_->mutex());
+  internal::transaction tx(*db_);
+  if (auto r = tx.begin(); !r) return r;
+  for (std::size_t i = 0; i < used_; ++i) {
+    const auto& e = events_[i];
+    auto s = db_->prepare(
+        "INSERT INTO events(fingerprint, ts, service, code, severity, body) VALUES(?,?,?,?,?,?)");
+    if (!s) return fail(s.error());
+    (*s)->bind(1, e.fingerprint).bind(2, e.ts_ns).bind(3, e.service).bind(4, e.code);
+    (*s)->bind(5, e.severity).bind(6, e.body);
+    if (auto r = (*s)->step(); !r) return fail(r.error());
+  }
+  for (const auto& [fp, g] : groups_) {
+    auto s = db_->prepare(
+        "INSERT INTO groups(fingerprint, service, code, category, severity, title, count,"
+        " first_seen, last_seen, status, regressions, ignore_until_count, ignore_until)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(fingerprint) DO UPDATE SET"
+        " count=excluded.count, first_seen=excluded.first_seen, last_seen=excluded.last_seen,"
+        " status=excluded.status, regressions=excluded.regressions,"
+        " ignore_until_count=excluded.ignore_until_count, ignore_until=excluded.ignore_until");
+    if (!s) return fail(s.error());
+    const auto cat = to_string(g.category);
+    const auto sev = to_string(g.severity);
+    const auto st = to_string(g.status);
+    (*s)->bind(1, fp).bind(2, g.service).bind(3, g.code).bind(4, cat).bind(5, sev);
+    (*s)->bind(6, g.title).bind(7, static_cast<std::int64_t>(g.count));
+    (*s)->bind(8, to_ns(g.first_seen)).bind(9, to_ns(g.last_seen)).bind(10, st);
+    (*s)->bind(11, static_cast<std::int64_t>(g.regressions));
+    if (g.ignore_until_count) {
+      (*s)->bind(12, static_cast<std::int64_t>(*g.ignore_until_count));
+    }
+    if (g.ignore_until) (*s)->bind(13, to_ns(*g.ignore_until));
+    if (auto r = (*s)->step(); !r) return fail(r.error());
+  }
+  if (auto r = tx.commit(); !r) return r;
+  used_ = 0;
+  groups_.clear();
+  return ok();
+}
+
+result<std::uint64_t> store::event_count() {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare("SELECT count(*) FROM events");
+  if (!s) return fail(s.error());
+  auto r = (*s)->step();
+  if (!r) return fail(r.error());
+  return static_cast<std::uint64_t>((*s)->int64(0));
+}
+
+result<std::vector<stored_event>> store::events_of(std::string_view fingerprint,
+                                                   std::size_t limit) {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare("SELECT id, body FROM events WHERE fingerprint=? ORDER BY id DESC LIMIT ?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, fingerprint).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<stored_event> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    auto e = event_from_json((*s)->text(1), clock_.system_now());
+    if (!e) continue;  // a row this version cannot read is skipped, not fatal
+    out.push_back({(*s)->int64(0), std::string(fingerprint), std::move(*e)});
+  }
+  return out;
+}
+
+result<std::vector<error_group>> store::load_groups() {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare(
+      "SELECT fingerprint, service, code, category, severity, title, count, first_seen,"
+      " last_seen, status, regressions, ignore_until_count, ignore_until FROM groups");
+  if (!s) return fail(s.error());
+  std::vector<error_group> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    const auto& q = **s;
+    error_group g;
+    g.fingerprint = q.text(0);
+    g.service = q.text(1);
+    g.code = q.text(2);
+    g.category = parse_category(q.text(3)).value_or(category::permanent);
+    g.severity = parse_severity(q.text(4)).value_or(severity::medium);
+    g.title = q.text(5);
+    g.count = static_cast<std::uint64_t>(q.int64(6));
+    g.first_seen = from_ns(q.int64(7));
+    g.last_seen = from_ns(q.int64(8));
+    const auto st = q.text(9);
+    g.status = st == "resolved"  ? group_status::resolved
+               : st == "ignored" ? group_status::ignored
+                                 : group_status::open;
+    g.regressions = static_cast<std::uint64_t>(q.int64(10));
+    if (!q.is_null(11)) g.ignore_until_count = static_cast<std::uint64_t>(q.int64(11));
+    if (!q.is_null(12)) g.ignore_until = from_ns(q.int64(12));
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+result<std::uint64_t> store::prune_events_before(std::chrono::system_clock::time_point t) {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare("DELETE FROM events WHERE ts < ?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(t));
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  return static_cast<std::uint64_t>(db_->changes());
+}
+
+}  // namespace keel::alert

@@ -1,0 +1,489 @@
+// keeld end to end: the real binary on a free loopback port, driven over
+// HTTP. One behaviour per test; each test starts its own keeld.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <sstream>
+
+#include "keeld_fixture.hpp"
+
+namespace keeld::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kEvent =
+    R"({"service":"checkout","code":"DATABASE_ERROR","message":"insert into orders failed after 3 attempts"})";
+
+void expect_problem(http_result r, long status, const std::string& code) {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_THAT(r.headers["content-type"], StartsWith("application/problem+json")) << r.body;
+  const auto j = json_of(r);
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_EQ(j.value("status", 0), status);
+  EXPECT_EQ(j.value("code", ""), code) << r.body;
+  EXPECT_FALSE(j.value("request_id", "").empty());
+}
+
+TEST(Keeld, ServesTheSeedExerciseEndpoints) {
+  keeld_instance k;
+  auto root = k.get("/");
+  EXPECT_EQ(root.status, 200);
+  EXPECT_EQ(json_of(root)["status"], "running");
+  EXPECT_EQ(root.headers["x-content-type-options"], "nosniff");
+  EXPECT_FALSE(root.headers["x-request-id"].empty());
+  EXPECT_FALSE(root.headers["x-response-time"].empty());
+
+  for (const char* path : {"/health", "/health/live", "/health/ready"}) {
+    auto h = k.get(path);
+    EXPECT_EQ(h.status, 200) << path << h.body;
+    EXPECT_EQ(h.headers["content-type"], "application/health+json") << path;
+    EXPECT_EQ(json_of(h)["status"], "pass") << path << h.body;
+  }
+
+  auto text = k.get("/metrics");
+  EXPECT_EQ(text.status, 200);
+  EXPECT_THAT(text.headers["content-type"], StartsWith("text/plain; version=0.0.4"));
+  EXPECT_THAT(text.body, HasSubstr("# TYPE process_cpu_seconds_total counter"));
+  EXPECT_THAT(text.body, HasSubstr("keeld_build_info{"));
+  auto om = k.get("/metrics", {"Accept: application/openmetrics-text; version=1.0.0"});
+  EXPECT_THAT(om.headers["content-type"], StartsWith("application/openmetrics-text"));
+  EXPECT_TRUE(om.body.ends_with("# EOF\n"));
+
+  // error_rate 1.0 in the test config: always the seed's simulated failure,
+  // as problem+json that says nothing of the internals.
+  auto err = k.get("/simulate/error");
+  expect_problem(err, 500, "INTERNAL_ERROR");
+  EXPECT_THAT(err.body, ::testing::Not(HasSubstr("simulated error")));
+
+  auto slow = k.get("/simulate/slow");
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_DOUBLE_EQ(json_of(slow)["delay_seconds"].get<double>(), 0.1);
+
+  auto test_alert = k.post_json("/alerts/test", R"({"message":"hello"})");
+  EXPECT_EQ(test_alert.status, 200) << test_alert.body;
+  EXPECT_EQ(json_of(test_alert)["status"], "sent");
+}
+
+TEST(Keeld, OpenApiListsEveryRoute) {
+  keeld_instance k;
+  auto doc = json_of(k.get("/openapi.json"));
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  for (const char* p : {"/health", "/metrics", "/api/v1/events", "/api/v1/issues/{id}",
+                        "/api/v1/rules/{name}", "/api/v1/silences", "/api/v1/incidents/{id}",
+                        "/admin/api/monitoring/health/services", "/admin/api/loggers/{name}"}) {
+    EXPECT_TRUE(doc["paths"].contains(p)) << p;
+  }
+}
+
+TEST(Keeld, IngestedEventsAreDurableBeforeTheAcceptAndSurviveSigkill) {
+  keeld_instance k;
+  auto r = k.post_json("/api/v1/events", kEvent);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto issue = json_of(r)["events"][0]["issue"].get<std::string>();
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);  // no graceful flush
+  k.start();
+  auto g = k.admin("GET", "/api/v1/issues/" + issue);
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(json_of(g)["count"], 1);
+  EXPECT_EQ(json_of(g)["code"], "DATABASE_ERROR");
+}
+
+TEST(Keeld, IngestTakesBatchesAndGroupsThem) {
+  keeld_instance k;
+  std::string batch = "[";
+  for (int i = 0; i < 5; ++i) {
+    batch += std::string(i ? "," : "") + R"({"service":"s","code":"TIMEOUT","message":"call )" +
+             std::to_string(i) + R"( timed out"})";
+  }
+  batch += "]";
+  auto r = k.post_json("/api/v1/events", batch);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(json_of(r)["accepted"], 5);
+  auto issues = json_of(k.admin("GET", "/api/v1/issues"));
+  ASSERT_EQ(issues["issues"].size(), 1u);  // numbers are masked: one group
+  EXPECT_EQ(issues["issues"][0]["count"], 5);
+
+  auto stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+  EXPECT_EQ(stats["by_code"]["TIMEOUT"], 5);
+  auto recent = json_of(k.admin("GET", "/admin/api/monitoring/logs/recent-errors?limit=2"));
+  EXPECT_EQ(recent["errors"].size(), 2u);
+}
+
+TEST(Keeld, IssueStateChangesAreAudited) {
+  keeld_instance k;
+  const auto issue =
+      json_of(k.post_json("/api/v1/events", kEvent))["events"][0]["issue"].get<std::string>();
+  auto resolved = k.admin("POST", "/api/v1/issues/" + issue + "/resolve");
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(json_of(resolved)["status"], "resolved");
+  auto again = k.post_json("/api/v1/events", kEvent);
+  EXPECT_TRUE(json_of(again)["events"][0]["regression"].get<bool>());
+
+  auto audit = json_of(k.admin("GET", "/admin/api/audit"));
+  ASSERT_EQ(audit["entries"].size(), 1u) << audit;
+  EXPECT_EQ(audit["entries"][0]["action"], "issue.resolve");
+  EXPECT_EQ(audit["entries"][0]["resource"], "issue:" + issue);
+  EXPECT_FALSE(audit["entries"][0]["request_id"].get<std::string>().empty());
+  auto verify = k.admin("GET", "/admin/api/audit/verify");
+  EXPECT_EQ(verify.status, 200);
+  EXPECT_TRUE(json_of(verify)["ok"].get<bool>());
+}
+
+TEST(Keeld, BadInputIsAnsweredWithProblemJson) {
+  keeld_instance k;
+  expect_problem(k.post_json("/api/v1/events", "{not json"), 400, "VALIDATION_ERROR");
+  expect_problem(
+      http_request("POST", k.url("/api/v1/events"), kEvent, {"Content-Type: text/plain"}), 415,
+      "UNSUPPORTED_MEDIA_TYPE");
+  expect_problem(k.post_json("/api/v1/events", R"({"service":"x"})"), 422,
+                 "FIELD_VALIDATION_ERROR");
+  expect_problem(k.post_json("/api/v1/events", "[]"), 400, "VALIDATION_ERROR");
+  expect_problem(k.post_json("/api/v1/events", std::string(70'000, ' ')), 413, "PAYLOAD_TOO_LARGE");
+  expect_problem(k.admin("GET", "/api/v1/issues/bad$id"), 400, "VALIDATION_ERROR");
+  expect_problem(k.admin("GET", "/api/v1/issues/0123abcd"), 404, "RESOURCE_NOT_FOUND");
+  expect_problem(k.admin("GET", "/api/v1/issues?limit=0"), 400, "VALIDATION_ERROR");
+  expect_problem(k.get("/no/such/route"), 404, "RESOURCE_NOT_FOUND");
+  auto wrong_method = http_request("DELETE", k.url("/health"));
+  expect_problem(wrong_method, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_THAT(wrong_method.headers["allow"], HasSubstr("GET"));
+
+  // A bare CR inside a header value never reaches a handler.
+  const auto raw = keel::testing::raw_http(
+      k.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Evil: a\rInjected: yes\r\n\r\n");
+  EXPECT_THAT(raw, StartsWith("HTTP/1.1 400"));
+  EXPECT_THAT(raw, HasSubstr("application/problem+json"));
+  // keeld is still serving.
+  EXPECT_EQ(k.get("/health/live").status, 200);
+}
+
+TEST(Keeld, AdminRoutesNeedTheBearerToken) {
+  keeld_instance k;
+  auto missing = k.get("/admin/api/monitoring/health/services");
+  expect_problem(missing, 401, "AUTHENTICATION_REQUIRED");
+  EXPECT_THAT(missing.headers["www-authenticate"], StartsWith("Bearer"));
+  expect_problem(k.get("/admin/api/monitoring/health/services",
+                       {"Authorization: Bearer integration-test-token-0123456788"}),
+                 403, "AUTHORIZATION_DENIED");
+  expect_problem(k.get("/api/v1/rules", {"Authorization: Basic abc"}), 401,
+                 "AUTHENTICATION_REQUIRED");
+  EXPECT_EQ(k.admin("GET", "/admin/api/monitoring/health/services").status, 200);
+}
+
+TEST(Keeld, AdminApiOfTheFlaskSeed) {
+  keeld_instance k;
+  auto services = json_of(k.admin("GET", "/admin/api/monitoring/health/services"));
+  EXPECT_TRUE(services["services"].is_array());
+  EXPECT_TRUE(services["circuit_breakers"].is_array());
+  auto check = k.admin("GET", "/admin/api/monitoring/health/check");
+  EXPECT_EQ(check.status, 200);
+  EXPECT_TRUE(json_of(check)["checks"].contains("store"));
+  expect_problem(k.admin("POST", "/admin/api/monitoring/circuit-breakers/reset/nope"), 404,
+                 "RESOURCE_NOT_FOUND");
+  EXPECT_EQ(k.admin("POST", "/admin/api/monitoring/circuit-breakers/reset-all").status, 200);
+
+  auto lv = k.admin("PUT", "/admin/api/loggers/keeld.http", R"({"level":"debug"})");
+  EXPECT_EQ(lv.status, 200) << lv.body;
+  expect_problem(k.admin("PUT", "/admin/api/loggers/keeld", R"({"level":"loud"})"), 422,
+                 "FIELD_VALIDATION_ERROR");
+  auto loggers = json_of(k.admin("GET", "/admin/api/loggers"));
+  EXPECT_TRUE(loggers["loggers"].is_array());
+
+  auto configure = k.admin("POST", "/admin/api/monitoring/alerts/configure",
+                           "rules:\n  - alert: Errors\n    events: {window: 1m, at_least: 1}\n",
+                           "application/yaml");
+  EXPECT_EQ(configure.status, 200) << configure.body;
+  auto rules = json_of(k.admin("GET", "/api/v1/rules"));
+  ASSERT_EQ(rules["rules"].size(), 1u);
+  EXPECT_EQ(rules["rules"][0]["name"], "Errors");
+  auto bad =
+      k.admin("POST", "/admin/api/monitoring/alerts/configure",
+              "rules:\n  - alert: E\n    events: {window: 1x, at_least: 1}\n", "application/yaml");
+  expect_problem(bad, 400, "VALIDATION_ERROR");
+  EXPECT_EQ(json_of(bad)["details"]["line"], 3);
+
+  auto audit = json_of(k.admin("GET", "/admin/api/audit"));
+  std::vector<std::string> actions;
+  for (const auto& e : audit["entries"])
+    actions.push_back(e["action"]);
+  EXPECT_THAT(actions, ::testing::ElementsAre("circuit_breaker.reset_all", "logger.set_level",
+                                              "alerts.configure"));
+}
+
+TEST(Keeld, RulesAlertsSilencesAndIncidents) {
+  keeld_instance k;
+  auto created =
+      k.admin("POST", "/api/v1/rules",
+              R"({"alert":"CheckoutErrors","events":{"matchers":["service=\"checkout\""],)"
+              R"("window":"1m","at_least":1},"labels":{"severity":"high"}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(k.admin("GET", "/api/v1/rules/CheckoutErrors").status, 200);
+  EXPECT_EQ(k.admin("GET", "/api/v1/rules").status, 200);
+
+  // A rule counts what happens after it starts watching (Prometheus'
+  // semantics): let one evaluation (every 200 ms here) bind it first. Then
+  // an event makes it fire at the next evaluation.
+  std::this_thread::sleep_for(600ms);
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+  nlohmann::json alerts;
+  for (int i = 0; i < 100; ++i) {
+    alerts = json_of(k.admin("GET", "/api/v1/alerts"))["alerts"];
+    if (!alerts.empty() && alerts[0]["state"] == "firing") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(alerts.size(), 1u) << alerts;
+  EXPECT_EQ(alerts[0]["state"], "firing");
+  EXPECT_EQ(alerts[0]["labels"]["alertname"], "CheckoutErrors");
+
+  auto silence = k.admin("POST", "/api/v1/silences",
+                         R"({"matchers":["alertname=\"CheckoutErrors\""],"duration":"1h"})");
+  ASSERT_EQ(silence.status, 201) << silence.body;
+  const auto sid = json_of(silence)["id"].get<std::string>();
+  EXPECT_TRUE(json_of(k.admin("GET", "/api/v1/alerts"))["alerts"][0]["silenced"].get<bool>());
+  EXPECT_EQ(json_of(k.admin("GET", "/api/v1/silences"))["silences"].size(), 1u);
+  EXPECT_EQ(k.admin("DELETE", "/api/v1/silences/" + sid).status, 204);
+
+  auto incidents = json_of(k.admin("GET", "/api/v1/incidents"))["incidents"];
+  ASSERT_EQ(incidents.size(), 1u) << incidents;
+  const auto iid = incidents[0]["id"].get<std::string>();
+  auto ack = k.admin("POST", "/api/v1/incidents/" + iid + "/acknowledge");
+  EXPECT_EQ(ack.status, 200) << ack.body;
+  EXPECT_EQ(json_of(ack)["state"], "acknowledged");
+  EXPECT_EQ(json_of(k.admin("POST", "/api/v1/incidents/" + iid + "/resolve"))["state"], "resolved");
+  EXPECT_EQ(k.admin("GET", "/api/v1/incidents/" + iid).status, 200);
+  expect_problem(k.admin("GET", "/api/v1/incidents/none"), 404, "RESOURCE_NOT_FOUND");
+
+  EXPECT_EQ(k.admin("DELETE", "/api/v1/rules/CheckoutErrors").status, 204);
+  expect_problem(k.admin("GET", "/api/v1/rules/CheckoutErrors"), 404, "RESOURCE_NOT_FOUND");
+}
+
+TEST(Keeld, SigtermFinishesRequestsInFlightAndExitsZero) {
+  std::string cfg = test_config();
+  cfg.replace(cfg.find("slow_max: 100ms"), 15, "slow_max: 1500ms");
+  cfg.replace(cfg.find("slow_min: 100ms"), 15, "slow_min: 1500ms");
+  keeld_instance k(cfg);
+  auto slow = std::async(std::launch::async, [&] { return k.get("/simulate/slow"); });
+  std::this_thread::sleep_for(500ms);  // the request arrives; its handler waits 1.5 s
+  k.process().signal(SIGTERM);
+  EXPECT_EQ(slow.get().status, 200);
+  EXPECT_EQ(k.process().wait(), 0) << k.output();
+  EXPECT_EQ(k.get("/health").status, 0);  // nothing listens any more
+}
+
+TEST(Keeld, StartsDegradedWhenTheStoreCannotOpenAndRecovers) {
+  keel::testing::temp_dir blocker("keeld-blocked");
+  const auto data = blocker.path() / "var";
+  std::ofstream(data) << "a file where the data directory should be";
+  keeld_instance k(test_config(), data);
+  auto h = k.get("/health");
+  EXPECT_EQ(h.status, 200) << h.body;  // degraded still serves
+  auto j = json_of(h);
+  EXPECT_EQ(j["status"], "warn") << h.body;
+  EXPECT_EQ(j["checks"]["store"][0]["status"], "fail");
+  auto ingest = k.post_json("/api/v1/events", kEvent);
+  expect_problem(ingest, 503, "SERVICE_UNAVAILABLE");
+  EXPECT_FALSE(ingest.headers["retry-after"].empty());
+
+  // The operator fixes the directory; the background retry opens the store.
+  std::filesystem::remove(data);
+  std::filesystem::create_directories(data);
+  http_result ok;
+  for (int i = 0; i < 100; ++i) {
+    ok = k.post_json("/api/v1/events", kEvent);
+    if (ok.status == 202) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(ok.status, 202) << ok.body;
+}
+
+TEST(Keeld, SighupReloadsRules) {
+  keeld_instance k;
+  EXPECT_TRUE(json_of(k.admin("GET", "/api/v1/rules"))["rules"].empty());
+  std::ofstream(k.config_file(), std::ios::app)
+      << "alerting:\n  rules:\n    - alert: Reloaded\n      events: {window: 1m, at_least: 5}\n";
+  k.process().signal(SIGHUP);
+  nlohmann::json rules;
+  for (int i = 0; i < 100; ++i) {
+    rules = json_of(k.admin("GET", "/api/v1/rules"))["rules"];
+    if (!rules.empty()) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0]["name"], "Reloaded");
+}
+
+TEST(Keeld, ProbesMonitoredTargets) {
+  // A target that is up (a listening socket keeld can connect to) and one
+  // that is down (a port nothing listens on).
+  const int up_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(up_fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(up_fd, 16), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(up_fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int up_port = ntohs(a.sin_port);
+  const int down_port = keel::testing::free_port();
+  keeld_instance k(
+      test_config("targets:\n  - {name: db, tcp: 127.0.0.1:" + std::to_string(up_port) +
+                  ", interval: 200ms, timeout: 100ms}\n"
+                  "  - {name: billing, url: 'http://127.0.0.1:" +
+                  std::to_string(down_port) + "/health', interval: 200ms, timeout: 100ms}\n"));
+  nlohmann::json services;
+  for (int i = 0; i < 100; ++i) {
+    services = json_of(k.admin("GET", "/admin/api/monitoring/health/services"))["services"];
+    if (services.size() == 2 && services[0]["status"] != "unknown" &&
+        services[1]["status"] != "unknown") {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(services.size(), 2u);
+  EXPECT_EQ(services[0]["name"], "db");
+  EXPECT_EQ(services[0]["status"], "up") << services;
+  EXPECT_EQ(services[1]["status"], "down") << services;
+  EXPECT_THAT(k.get("/metrics").body, HasSubstr("probe_success{target=\"db\"} 1"));
+  // billing is not critical: keeld reports itself degraded, still serving.
+  EXPECT_EQ(json_of(k.get("/health"))["status"], "warn");
+  ::close(up_fd);
+}
+
+TEST(Keeld, CheckConfigNamesTheLineOfAnError) {
+  keel::testing::temp_dir d("keeld-cc");
+  std::ofstream(d.path() / "good.yaml") << test_config();
+  std::ofstream(d.path() / "bad.yaml") << "server:\n  listen: 127.0.0.1:80\n  io_thread: 2\n";
+  keel::testing::child_process good(
+      KEELD_BINARY, {"check-config", (d.path() / "good.yaml").string()}, {}, d.path() / "good.out");
+  EXPECT_EQ(good.wait(), 0);
+  keel::testing::child_process bad(KEELD_BINARY, {"check-config", (d.path() / "bad.yaml").string()},
+                                   {}, d.path() / "bad.out");
+  EXPECT_EQ(bad.wait(), 1);
+  std::ifstream in(d.path() / "bad.out");
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_THAT(out, HasSubstr("line 3, column 3: server.io_thread: unknown key 'io_thread'"));
+}
+
+}  // namespace
+}  // namespace keeld::testing
+
+namespace keeld::testing {
+namespace {
+
+// The seeds' first rule, as config/keeld.yaml has it.
+constexpr const char* kSeedErrorRule = R"yaml(
+alerting:
+  rules:
+    - alert: HighErrorRate
+      ratio:
+        numerator: {metric: http_requests_total, matchers: ['status=~"5.."']}
+        denominator: http_requests_total
+        by: []
+        above: 0.05
+        min_denominator: 100
+      labels: {severity: high, service: monitoring-api}
+)yaml";
+
+TEST(Keeld, RequestsAreCountedTimedAndLoggedWithTheirRequestId) {
+  keeld_instance k;
+  auto r = k.get("/simulate/error", {"X-Request-ID: 7f3d9a2b4c1e4f5a8b6c7d8e9f0a1b2c"});
+  EXPECT_EQ(r.headers["x-request-id"], "7f3d9a2b4c1e4f5a8b6c7d8e9f0a1b2c");
+  EXPECT_EQ(k.get("/").status, 200);
+  const auto metrics = k.get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr(R"(http_requests_total{method="GET",route="/",status="200"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(http_requests_total{method="GET",route="/simulate/error",status="500"} 1)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(http_request_duration_seconds_count{route="/"} 1)"));
+
+  // The access log line of that request, and the error line the boundary
+  // wrote, both carry its request id (the log is asynchronous: wait for it).
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream in(k.data_dir() / "logs" / "keeld.log");
+    log.assign(std::istreambuf_iterator<char>(in), {});
+    if (log.find(R"("route":"/simulate/error")") != std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  std::size_t access_lines = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;  // every line is valid JSON
+    if (j.value("logger", "") == "http.access" && j.value("route", "") == "/simulate/error") {
+      ++access_lines;
+      EXPECT_EQ(j["request_id"], "7f3d9a2b4c1e4f5a8b6c7d8e9f0a1b2c");
+      EXPECT_EQ(j["status"], 500);
+      EXPECT_EQ(j["level"], "error");
+    }
+  }
+  EXPECT_EQ(access_lines, 1u) << log;
+}
+
+TEST(Keeld, SeedErrorRateRuleFiresFromKeeldsOwnHttpMetrics) {
+  keeld_instance k(test_config(kSeedErrorRule));
+  std::this_thread::sleep_for(600ms);  // the rule binds before the traffic (see above)
+  for (int i = 0; i < 110; ++i)
+    ASSERT_EQ(k.get("/simulate/error").status, 500);
+  nlohmann::json alerts;
+  for (int i = 0; i < 100; ++i) {
+    alerts = json_of(k.admin("GET", "/api/v1/alerts"))["alerts"];
+    if (!alerts.empty() && alerts[0]["state"] == "firing") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(alerts.size(), 1u) << alerts;
+  EXPECT_EQ(alerts[0]["rule"], "HighErrorRate");
+  // 5xx over all requests (the polling GETs count too): far above 5 %.
+  EXPECT_GT(alerts[0]["value"].get<double>(), 0.9);
+  EXPECT_THAT(k.get("/metrics").body,
+              HasSubstr(R"(ALERTS{alertname="HighErrorRate",alertstate="firing")"));
+}
+
+}  // namespace
+}  // namespace keeld::testing
+
+namespace keeld::testing {
+namespace {
+
+// keel load (issue 8) against keeld: what the load generator counted is
+// what keeld's own metrics counted, per endpoint and per status.
+TEST(KeelLoad, CountsMatchKeeldsOwnMetrics) {
+  keeld_instance k;
+  keel::testing::temp_dir d("keel-load");
+  keel::testing::child_process load(
+      KEEL_CLI_BINARY,
+      {"load", "--scenario", "seed", "--error-share", "0.3", "-c", "4", "-n", "200", "--json",
+       "--seed", "7", "--no-progress", k.url("")},
+      {}, d.path() / "load.json");
+  ASSERT_EQ(load.wait(), 0);
+  std::ifstream in(d.path() / "load.json");
+  const auto report = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  EXPECT_EQ(report["total"], 200);
+
+  std::map<std::string, long> by_route, by_status;
+  std::istringstream metrics(k.get("/metrics").body);
+  for (std::string line; std::getline(metrics, line);) {
+    if (!line.starts_with("http_requests_total{")) continue;
+    const auto route = line.substr(line.find("route=\"") + 7);
+    const auto status = line.substr(line.find("status=\"") + 8, 3);
+    const long n = std::stol(line.substr(line.rfind(' ') + 1));
+    by_route[route.substr(0, route.find('"'))] += n;
+    by_status[status] += n;
+  }
+  for (const auto& e : report["endpoints"]) {
+    const std::string name = e["name"];  // "GET /health"
+    EXPECT_EQ(by_route[name.substr(4)], e["requests"].get<long>()) << name;
+  }
+  for (const auto& [status, n] : report["status_counts"].items()) {
+    EXPECT_EQ(by_status[status], n.get<long>()) << status;
+  }
+}
+
+}  // namespace
+}  // namespace keeld::testing

@@ -1,0 +1,231 @@
+#include "keel/alert/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "keel/alert/rule_engine.hpp"
+
+namespace keel::alert {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The seeds' two rules, as docs/alerting.md shows them.
+constexpr std::string_view kSeedConfig = R"yaml(
+rules:
+  - alert: HighErrorRate
+    ratio:
+      numerator: http_errors_total
+      denominator: http_requests_total
+      by: []
+      above: 0.05
+      min_denominator: 100
+    labels:
+      severity: high
+      service: monitoring-api
+    annotations:
+      title: High Error Rate Detected
+      summary: "Application error rate exceeds 5% (now {{ humanizePercentage $value }})"
+  - alert: SlowResponseTime
+    histogram_average:
+      metric: http_request_duration_seconds
+      window: 5m
+      by: []
+      above: 2
+    labels:
+      severity: medium
+      service: monitoring-api
+    annotations:
+      summary: "Average response time {{ printf \"%.2f\" $value }} s exceeds 2 seconds"
+
+route:
+  receiver: ops
+  group_by: [alertname, service]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+  routes:
+    - matchers: ['alertname="HighErrorRate"']
+      receiver: ops
+      repeat_interval: 5m      # the seed's cooldown_minutes: 5
+    - matchers: ['alertname="SlowResponseTime"']
+      receiver: ops
+      repeat_interval: 10m     # the seed's cooldown_minutes: 10
+    - matchers: ['severity="critical"']
+      receiver: pager
+      continue: true
+
+receivers:
+  - name: ops
+    webhook:
+      url: http://127.0.0.1:9000/alerts
+      secret: change-me
+  - name: pager
+    pagerduty:
+      routing_key: R0UT1NGKEY
+    send_resolved: true
+    timeout: 5s
+
+inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity=~"high|medium|low"']
+    equal: [service]
+)yaml";
+
+TEST(Config, SeedConfigurationLoads) {
+  auto cfg = load_config_yaml(kSeedConfig);
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  ASSERT_EQ(cfg->rules.size(), 2u);
+  const auto& r0 = cfg->rules[0];
+  EXPECT_EQ(r0.name, "HighErrorRate");
+  EXPECT_EQ(r0.cond.kind, condition_kind::ratio);
+  EXPECT_EQ(r0.cond.series.metric, "http_errors_total");
+  EXPECT_EQ(r0.cond.denominator.metric, "http_requests_total");
+  EXPECT_EQ(r0.cond.min_denominator, 100);
+  EXPECT_EQ(r0.cond.threshold, 0.05);
+  EXPECT_EQ(cfg->rules[1].cond.kind, condition_kind::histogram_average);
+  EXPECT_EQ(cfg->rules[1].cond.window, 5min);
+  ASSERT_TRUE(cfg->root);
+  EXPECT_EQ(cfg->root->routes[0].repeat_interval, 5min);
+  EXPECT_TRUE(cfg->root->routes[2].continue_matching);
+  ASSERT_EQ(cfg->receivers.size(), 2u);
+  EXPECT_EQ(cfg->receivers[0].secret, "change-me");
+  EXPECT_EQ(cfg->receivers[1].kind, receiver_kind::pagerduty);
+  EXPECT_EQ(cfg->receivers[1].timeout, 5s);
+  ASSERT_EQ(cfg->inhibit_rules.size(), 1u);
+  EXPECT_EQ(cfg->inhibit_rules[0].equal, std::vector<std::string>{"service"});
+}
+
+TEST(Config, LoadedSeedRuleFiresInTheEngine) {
+  auto cfg = load_config_yaml(kSeedConfig).value();
+  manual_clock clock;
+  series_table t;
+  auto req = t.counter("http_requests_total", {{"method", "GET"}});
+  auto err = t.counter("http_errors_total", {{"method", "GET"}});
+  rule_engine e({&t}, clock);
+  for (auto& r : cfg.rules)
+    ASSERT_TRUE(e.upsert(r));
+  evaluation ev;
+  e.evaluate(ev);
+  req->add(200);
+  err->add(20);
+  clock.advance(15s);
+  e.evaluate(ev);
+  ASSERT_EQ(ev.fired.size(), 1u);
+  EXPECT_EQ(ev.fired[0].annotations.get("summary"), "Application error rate exceeds 5% (now 10%)");
+}
+
+TEST(Config, ErrorsNameLineColumnAndPath) {
+  auto r = load_rules_yaml(R"yaml(
+rules:
+  - alert: A
+    threshold: {metric: m, above: 1}
+  - alert: B
+    threshold: {metric: m, above: 1}
+    for: 5x
+)yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), codes::validation_error);
+  EXPECT_EQ(r.error().details().at("line"), 7);
+  EXPECT_EQ(r.error().details().at("path"), "rules[1].for");
+  EXPECT_NE(r.error().message().find("line 7"), std::string::npos);
+}
+
+TEST(Config, SectionOfALargerDocumentKeepsItsLines) {
+  auto ok = load_config_yaml(
+      "server:\n  listen: 127.0.0.1:8000\nalerting:\n  rules:\n"
+      "    - alert: A\n      threshold: {metric: m, above: 1}\n",
+      "alerting");
+  ASSERT_TRUE(ok) << ok.error().message();
+  ASSERT_EQ(ok->rules.size(), 1u);
+  EXPECT_EQ(ok->rules[0].name, "A");
+
+  auto bad = load_config_yaml(
+      "server: {}\nalerting:\n  rules:\n    - alert: B\n"
+      "      threshold: {metric: m, above: 1}\n      for: 5x\n",
+      "alerting");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().details().at("line"), 6);
+  EXPECT_EQ(bad.error().details().at("path"), "alerting.rules[0].for");
+
+  auto none = load_config_yaml("server: {}\n", "alerting");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->rules.empty());
+}
+
+TEST(Config, UnknownKeysAreErrors) {
+  auto r = load_rules_yaml(R"yaml(
+rules:
+  - alert: A
+    threshold: {metric: m, above: 1}
+    anotations: {summary: typo}
+)yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().details().at("line"), 5);
+  EXPECT_NE(r.error().message().find("unknown key 'anotations'"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorsCarryTheirLine) {
+  auto r = load_rules_yaml("rules:\n  - alert: A\n    threshold: {metric: m\n");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().details().contains("line"));
+}
+
+TEST(Config, EachConditionNeedsExactlyOneComparison) {
+  EXPECT_FALSE(load_rules_yaml("alert: A\nthreshold: {metric: m}\n"));
+  EXPECT_FALSE(load_rules_yaml("alert: A\nthreshold: {metric: m, above: 1, below: 2}\n"));
+  EXPECT_TRUE(load_rules_yaml("alert: A\nthreshold: {metric: m, at_most: 2}\n"));
+}
+
+TEST(Config, InvalidTemplateIsReportedAtItsRule) {
+  auto r = load_rules_yaml(
+      "rules:\n  - alert: A\n    threshold: {metric: m, above: 1}\n"
+      "    annotations: {s: '{{ $oops }}'}\n");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().details().at("path"), "rules[0]");
+}
+
+TEST(Config, EventRulesTakeMatchersAndGroupByServiceAndCode) {
+  auto r = load_rules_yaml(R"yaml(
+alert: DatabaseErrors
+events:
+  matchers: ['code="DATABASE_ERROR"', 'severity=~"high|critical"']
+  window: 10m
+  at_least: 5
+)yaml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ((*r)[0].cond.kind, condition_kind::events);
+  EXPECT_EQ((*r)[0].cond.series.matchers.size(), 2u);
+  EXPECT_TRUE(compile((*r)[0]).has_value());
+}
+
+TEST(Config, RouteMustNameKnownReceivers) {
+  auto r = load_config_yaml("route: {receiver: ghost}\n");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("unknown receiver 'ghost'"), std::string::npos);
+}
+
+TEST(Config, DuplicateRuleNamesAreRejected) {
+  EXPECT_FALSE(
+      load_rules_yaml("rules:\n  - alert: A\n    threshold: {metric: m, above: 1}\n"
+                      "  - alert: A\n    threshold: {metric: m, above: 2}\n"));
+}
+
+TEST(Config, OversizedDocumentIsRefused) {
+  std::string big(1024 * 1024 + 1, '#');
+  EXPECT_EQ(load_config_yaml(big).error(), codes::payload_too_large);
+}
+
+TEST(ParseDuration, ReadsPrometheusDurations) {
+  EXPECT_EQ(parse_duration("500ms"), 500ms);
+  EXPECT_EQ(parse_duration("30s"), 30s);
+  EXPECT_EQ(parse_duration("1h30m"), 90min);
+  EXPECT_EQ(parse_duration("1d"), 24h);
+  EXPECT_EQ(parse_duration("0"), 0ms);
+  EXPECT_FALSE(parse_duration("5x"));
+  EXPECT_FALSE(parse_duration("-5s"));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_FALSE(parse_duration(""));
+}
+
+}  // namespace
+}  // namespace keel::alert

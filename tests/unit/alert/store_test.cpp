@@ -1,0 +1,201 @@
+#include "keel/alert/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "keel/alert/outbox.hpp"
+#include "unit/alert/temp_dir.hpp"
+
+namespace keel::alert {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Store : public ::testing::Test {
+ protected:
+  std::unique_ptr<store> open(std::size_t batch = 1000) {
+    return store::open({.data_dir = dir.path() / "data", .event_batch = batch}, clock).value();
+  }
+  error_event ev(std::string code = "DATABASE_ERROR") {
+    return {.service = "checkout",
+            .code = std::move(code),
+            .message = "insert 5 failed",
+            .timestamp = clock.system_now()};
+  }
+  testing::temp_dir dir;
+  manual_clock clock;
+};
+
+TEST_F(Store, CreatesTheDataDirectoryAndUsesWal) {
+  auto st = open();
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "alert.db"));
+  st.reset();
+  EXPECT_TRUE(testing::sqlite3_cli(dir.path() / "data" / "alert.db",
+                                   "SELECT 1 WHERE (SELECT journal_mode FROM pragma_journal_mode)"
+                                   "='wal'"));
+}
+
+TEST_F(Store, EventsAreDurableAfterFlush) {
+  {
+    auto st = open();
+    error_tracker t(clock, {}, st.get());
+    for (int i = 0; i < 10; ++i)
+      ASSERT_TRUE(t.record(ev()));
+    ASSERT_TRUE(st->flush());
+  }
+  auto st = open();
+  EXPECT_EQ(st->event_count().value(), 10u);
+}
+
+TEST_F(Store, FullBatchIsWrittenWithoutExplicitFlush) {
+  auto st = open(4);
+  error_tracker t(clock, {}, st.get());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(t.record(ev()));
+  EXPECT_EQ(st->event_count().value(), 4u);
+}
+
+TEST_F(Store, GroupsSurviveARestartAndRestoreIntoATracker) {
+  std::string fp;
+  {
+    auto st = open();
+    error_tracker t(clock, {}, st.get());
+    fp = t.record(ev())->fingerprint;
+    (void)t.record(ev());
+    ASSERT_TRUE(t.resolve(fp));
+    ASSERT_TRUE(st->flush());
+  }
+  auto st = open();
+  auto groups = st->load_groups().value();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].count, 2u);
+  EXPECT_EQ(groups[0].status, group_status::resolved);
+  error_tracker t(clock, {}, st.get());
+  t.restore(groups[0]);
+  auto r = t.record(ev());
+  EXPECT_TRUE(r->regression);
+  EXPECT_EQ(r->count, 3u);
+}
+
+TEST_F(Store, EventsOfAGroupComeBackNewestFirst) {
+  auto st = open();
+  error_tracker t(clock, {}, st.get());
+  auto fp = t.record(ev())->fingerprint;
+  clock.advance(1s);
+  auto e = ev();
+  e.request_id = "second";
+  (void)t.record(e);
+  (void)t.record(ev("OTHER"));
+  ASSERT_TRUE(st->flush());
+  auto got = st->events_of(fp, 10).value();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].event.request_id, "second");
+}
+
+TEST_F(Store, PruneDeletesOldEvents) {
+  auto st = open();
+  error_tracker t(clock, {}, st.get());
+  (void)t.record(ev());
+  clock.advance(2h);
+  (void)t.record(ev());
+  ASSERT_TRUE(st->flush());
+  EXPECT_EQ(st->prune_events_before(clock.system_now() - 1h).value(), 1u);
+  EXPECT_EQ(st->event_count().value(), 1u);
+}
+
+TEST_F(Store, UnusableDirectoryIsAnError) {
+  auto r = store::open({.data_dir = "/proc/keel-cannot-create"}, clock);
+  EXPECT_FALSE(r);
+}
+
+class Outbox : public Store {
+ protected:
+  outbox_message msg(std::string receiver = "hook", std::string key = "k1") {
+    return {.receiver = std::move(receiver),
+            .dedup_key = std::move(key),
+            .content_type = "application/json",
+            .body = R"({"x":1})"};
+  }
+};
+
+TEST_F(Outbox, EnqueuedMessageIsDueAtOnceAndSurvivesReopen) {
+  std::int64_t id = 0;
+  {
+    auto st = open();
+    outbox box(*st);
+    id = box.enqueue(msg()).value();
+  }
+  auto st = open();
+  outbox box(*st);
+  auto due = box.due("hook", clock.system_now(), 10).value();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].id, id);
+  EXPECT_EQ(due[0].body, R"({"x":1})");
+  EXPECT_EQ(due[0].attempts, 0u);
+  EXPECT_TRUE(box.due("other", clock.system_now(), 10)->empty());
+}
+
+TEST_F(Outbox, RetryLaterHidesTheMessageUntilItsTime) {
+  auto st = open();
+  outbox box(*st);
+  auto id = box.enqueue(msg()).value();
+  ASSERT_TRUE(box.retry_later(id, clock.system_now() + 30s, "HTTP 503"));
+  EXPECT_TRUE(box.due("hook", clock.system_now(), 10)->empty());
+  EXPECT_EQ(box.next_due("hook").value(), clock.system_now() + 30s);
+  clock.advance(30s);
+  auto due = box.due("hook", clock.system_now(), 10).value();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].attempts, 1u);
+  EXPECT_EQ(due[0].last_error, "HTTP 503");
+}
+
+TEST_F(Outbox, DeliveredMessageLeavesTheQueue) {
+  auto st = open();
+  outbox box(*st);
+  auto id = box.enqueue(msg()).value();
+  ASSERT_TRUE(box.delivered(id));
+  EXPECT_TRUE(box.due("hook", clock.system_now(), 10)->empty());
+  auto s = box.stats().value();
+  EXPECT_EQ(s.pending, 0u);
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(box.delivered(id).error(), codes::resource_not_found);
+}
+
+TEST_F(Outbox, DeadLetterMovesTheMessageAndRequeueBringsItBack) {
+  auto st = open();
+  outbox box(*st);
+  auto id = box.enqueue(msg()).value();
+  ASSERT_TRUE(box.dead_letter(id, "HTTP 400"));
+  EXPECT_TRUE(box.pending(10)->empty());
+  auto dead = box.dead_letters(10).value();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].reason, "HTTP 400");
+  EXPECT_EQ(dead[0].dedup_key, "k1");
+  EXPECT_EQ(dead[0].attempts, 1u);
+  auto again = box.requeue(dead[0].id).value();
+  EXPECT_TRUE(box.dead_letters(10)->empty());
+  EXPECT_EQ(box.due("hook", clock.system_now(), 10)->at(0).id, again);
+}
+
+TEST_F(Outbox, StatsReportDepthAndOldestPending) {
+  auto st = open();
+  outbox box(*st);
+  const auto t0 = clock.system_now();
+  (void)box.enqueue(msg("a"));
+  clock.advance(5s);
+  (void)box.enqueue(msg("b"));
+  auto s = box.stats().value();
+  EXPECT_EQ(s.pending, 2u);
+  EXPECT_EQ(s.oldest_pending, t0);
+  EXPECT_EQ(box.stats("b")->pending, 1u);
+}
+
+TEST_F(Outbox, OversizedBodyIsRefused) {
+  auto st = open();
+  outbox box(*st);
+  auto m = msg();
+  m.body.assign(2 * 1024 * 1024, 'x');
+  EXPECT_EQ(box.enqueue(m).error(), codes::validation_error);
+}
+
+}  // namespace
+}  // namespace keel::alert

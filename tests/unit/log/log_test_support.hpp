@@ -1,0 +1,66 @@
+// Helpers for keel::log tests: an in-memory sink, temporary directories,
+// reading files back.
+#pragma once
+
+#include "support/temp_dir.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "keel/log/log.hpp"
+
+namespace keel::log::testing {
+
+// A real sink that keeps its lines in memory (one string per line, no '\n').
+class memory_sink final : public sink {
+ public:
+  explicit memory_sink(format f = format::json, level min = level::trace)
+      : sink({.name = "memory", .min_level = min, .format = f}) {}
+  std::vector<std::string> lines;
+  int fail_with = 0;  // an errno to fail writes with
+
+  nlohmann::json json(std::size_t i) const { return nlohmann::json::parse(lines.at(i)); }
+
+ protected:
+  int write_out(std::string_view text) override {
+    if (fail_with != 0) return fail_with;
+    while (!text.empty()) {
+      const auto nl = text.find('\n');
+      lines.emplace_back(text.substr(0, nl));
+      text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    }
+    return 0;
+  }
+};
+
+// A fresh directory under /tmp, removed at scope end.
+using ::keel::testing::temp_dir;
+
+inline std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::string out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+}  // namespace keel::log::testing
