@@ -86,9 +86,12 @@ FUZZ_TEST_SEED ?= 1
 test-fuzz: fuzz-build
 	for f in $(BUILD)/fuzz/tests/fuzz/fuzz_*; do
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}
+	  # libFuzzer adds what it finds to its first directory: an empty scratch
+	  # one, so the checked-in seeds never change and every run starts alike.
+	  scratch=$(BUILD)/fuzz/scratch/$$name; rm -rf $$scratch; mkdir -p $$scratch
 	  echo "== $$name ($(FUZZ_TEST_RUNS) runs, seed $(FUZZ_TEST_SEED))"
 	  if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $$f -runs=$(FUZZ_TEST_RUNS) -seed=$(FUZZ_TEST_SEED) -max_len=4096 \
-	      -artifact_prefix=$(BUILD)/fuzz/ $$corpus >$(BUILD)/fuzz/$$name.log 2>&1; then
+	      -artifact_prefix=$(BUILD)/fuzz/ $$scratch $$corpus >$(BUILD)/fuzz/$$name.log 2>&1; then
 	    tail -40 $(BUILD)/fuzz/$$name.log; exit 1
 	  fi
 	  tail -1 $(BUILD)/fuzz/$$name.log
