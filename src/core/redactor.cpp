@@ -245,8 +245,8 @@ void redactor::compiled::builtin(std::string_view in, std::string& out, bool& ch
           mask_span(start + colon + 1, start + at);
           i = start + at;
         } else if (colon != std::string_view::npos && colon + 1 == authority.size() &&
-                   in.substr(end).starts_with(redactor::mask) &&
-                   end + redactor::mask.size() < n && in[end + redactor::mask.size()] == '@') {
+                   in.substr(end).starts_with(redactor::mask) && end + redactor::mask.size() < n &&
+                   in[end + redactor::mask.size()] == '@') {
           // "user:[REDACTED]@host", masked by this rule before: skip it as
           // the first pass did, so the key rule does not see it either.
           i = end + redactor::mask.size();
