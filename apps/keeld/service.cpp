@@ -22,6 +22,8 @@
 #include "keel/log/rotating_file_sink.hpp"
 #include "keel/log/stream_sink.hpp"
 #include "keel/metrics/process_collector.hpp"
+#include "keel/reporting/resilience_log.hpp"
+#include "keel/reporting/resilience_metrics.hpp"
 #include "routes.hpp"
 #include "targets.hpp"
 
@@ -71,17 +73,29 @@ std::string admin_token_for(const config& cfg, bool store_ok, keel::log::logger&
   return token;
 }
 
+// Counters on `metrics` and log lines for every policy event. The names
+// are keel's own, so registering them on a fresh registry cannot fail.
+std::shared_ptr<keel::resilience::event_listener> resilience_listener(
+    keel::metrics::registry& metrics) {
+  return std::make_shared<keel::resilience::fanout_listener>(
+      std::vector<std::shared_ptr<keel::resilience::event_listener>>{
+          keel::reporting::resilience_metrics::create(metrics).value(),
+          std::make_shared<keel::reporting::resilience_log>()});
+}
+
 }  // namespace
 
 service::service(config cfg)
     : cfg_(std::move(cfg)),
       clock_(keel::clock::real()),
       random_(keel::random_source::thread_safe()),
+      resilience_events_(resilience_listener(metrics_)),
       breakers_({.defaults = {.failure_rate_threshold = 0.6,
                               .window_size = 5,
                               .minimum_calls = 3,
                               .wait_in_open = 30s,
-                              .permitted_calls_in_half_open = 1}}) {}
+                              .permitted_calls_in_half_open = 1},
+                 .listener = resilience_events_}) {}
 
 service::~service() { stop(); }
 
@@ -126,6 +140,11 @@ keel::result<void> service::build() {
   if (auto r = metrics_.add_collector(
           std::make_shared<keel::metrics::build_info_collector>(keel::metrics::build_info_options{
               .name = "keeld_build_info", .labels = {{"version", std::string(kVersion)}}}));
+      !r) {
+    return r;
+  }
+  if (auto r =
+          metrics_.add_collector(std::make_shared<keel::reporting::breaker_collector>(breakers_));
       !r) {
     return r;
   }
@@ -295,7 +314,8 @@ keel::result<void> service::reload(const config& cfg) {
     receivers_ = cfg.alerting.receivers;
     restart_delivery_locked();
   }
-  if (!prober_) prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_);
+  if (!prober_)
+    prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_, resilience_events_);
   prober_->set_targets(cfg.targets);
   cfg_.alerting = cfg.alerting;
   cfg_.targets = cfg.targets;

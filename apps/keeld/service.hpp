@@ -32,10 +32,10 @@
 #include "keel/alert/audit.hpp"
 #include "keel/alert/delivery.hpp"
 #include "keel/alert/delivery_collector.hpp"
-#include "keel/alert/metrics_source.hpp"
 #include "keel/alert/dispatcher.hpp"
 #include "keel/alert/error_tracker.hpp"
 #include "keel/alert/incident.hpp"
+#include "keel/alert/metrics_source.hpp"
 #include "keel/alert/outbox.hpp"
 #include "keel/alert/rule_engine.hpp"
 #include "keel/alert/store.hpp"
@@ -140,6 +140,9 @@ class service {
   keel::random_source& random_;
   keel::log::logger log_{"keeld"};
   keel::metrics::registry metrics_;
+  // Every resilience policy of keeld (breakers, retries) reports here:
+  // keel_* counters on metrics_ and lines on the "resilience" logger.
+  std::shared_ptr<keel::resilience::event_listener> resilience_events_;
   std::unique_ptr<keel::health::registry> health_;
   std::unique_ptr<keel::alert::error_tracker> tracker_;
   std::unique_ptr<keel::alert::rule_engine> engine_;

@@ -25,8 +25,9 @@ struct target_prober::target {
 };
 
 target_prober::target_prober(const keel::clock& clock, keel::metrics::registry& metrics,
-                             keel::resilience::breaker_registry& breakers)
-    : clock_(clock), breakers_(breakers) {
+                             keel::resilience::breaker_registry& breakers,
+                             std::shared_ptr<keel::resilience::event_listener> events)
+    : clock_(clock), breakers_(breakers), events_(std::move(events)) {
   success_ = metrics
                  .add_gauge({.name = "probe_success",
                              .help = "1 when the last probe of the target succeeded.",
@@ -110,7 +111,8 @@ void target_prober::probe(target& t) {
   keel::resilience::retry attempts({.name = "target:" + t.cfg.name,
                                     .max_attempts = 2,
                                     .wait = {.initial = 100ms, .max = 1s},
-                                    .max_duration = t.cfg.interval});
+                                    .max_duration = t.cfg.interval,
+                                    .listener = events_});
   const auto start = clock_.steady_now();
   auto outcome = t.breaker->call([&] {
     return attempts.call([&]() -> keel::result<void> {

@@ -29,8 +29,10 @@ namespace keeld {
 
 class target_prober {
  public:
+  // `events` receives each probe's retry events (may be null).
   target_prober(const keel::clock& clock, keel::metrics::registry& metrics,
-                keel::resilience::breaker_registry& breakers);
+                keel::resilience::breaker_registry& breakers,
+                std::shared_ptr<keel::resilience::event_listener> events);
   ~target_prober();  // stop()s
   target_prober(const target_prober&) = delete;
   target_prober& operator=(const target_prober&) = delete;
@@ -55,6 +57,7 @@ class target_prober {
   keel::metrics::gauge_family* success_ = nullptr;
   keel::metrics::gauge_family* duration_ = nullptr;
   keel::resilience::breaker_registry& breakers_;
+  std::shared_ptr<keel::resilience::event_listener> events_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<target>> targets_;

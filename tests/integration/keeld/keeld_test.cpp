@@ -348,7 +348,14 @@ TEST(Keeld, ProbesMonitoredTargets) {
   EXPECT_EQ(services[0]["name"], "db");
   EXPECT_EQ(services[0]["status"], "up") << services;
   EXPECT_EQ(services[1]["status"], "down") << services;
-  EXPECT_THAT(k.get("/metrics").body, HasSubstr("probe_success{target=\"db\"} 1"));
+  const std::string metrics = k.get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("probe_success{target=\"db\"} 1"));
+  // Probes run through a retry and a breaker that report (keel::reporting).
+  EXPECT_THAT(metrics, HasSubstr("keel_breaker_state{breaker=\"target:db\",state=\"closed\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("keel_retry_attempts_total{policy=\"target:billing\","
+                                 "code=\"SERVICE_UNAVAILABLE\"}"));
+  EXPECT_THAT(metrics, HasSubstr("keel_breaker_failures_total{breaker=\"target:billing\","
+                                 "code=\"SERVICE_UNAVAILABLE\"}"));
   // billing is not critical: keeld reports itself degraded, still serving.
   EXPECT_EQ(json_of(k.get("/health"))["status"], "warn");
   ::close(up_fd);

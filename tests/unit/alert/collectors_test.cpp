@@ -1,18 +1,15 @@
 // ALERTS / ALERTS_FOR_STATE and the delivery metrics, exposed through a real
 // keel::metrics registry and checked by promtool.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "keel/alert/alerts_collector.hpp"
 #include "keel/alert/delivery_collector.hpp"
 #include "keel/alert/metrics_source.hpp"
 #include "keel/metrics/exposition.hpp"
 #include "keel/metrics/registry.hpp"
+#include "support/promtool.hpp"
 #include "unit/alert/temp_dir.hpp"
 #include "unit/alert/test_http_server.hpp"
 
@@ -21,29 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kPromtool = "/usr/bin/promtool";
+using ::keel::testing::kPromtool;
+using ::keel::testing::promtool_check;
 const keel::clock::system_time kStart{std::chrono::seconds(1'700'000'000)};
-
-// `promtool check metrics` on `text`: exit code and output.
-std::pair<int, std::string> promtool_check(const std::string& text) {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("keel_alert_promtool_" + std::to_string(::getpid()) + ".txt");
-  {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-  }
-  const std::string cmd = std::string(kPromtool) + " check metrics < '" + file.string() + "' 2>&1";
-  std::string output;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    output.append(buf, n);
-  const int status = ::pclose(p);
-  std::filesystem::remove(file);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 notification note(int i, const keel::clock& clock) {
   alert a;

@@ -22,30 +22,13 @@ using testing::middleware_harness;
 
 class AccessLog : public ::testing::Test {
  protected:
-  void SetUp() override { configure_log(log::level::info); }
-  void TearDown() override {
-    ASSERT_TRUE(log::configure({.mode = log::backend_mode::manual}).has_value());
-  }
-
+  void SetUp() override { ASSERT_TRUE(capture_.ok()); }
   void configure_log(log::level access_level) {
-    sink_ = std::make_shared<log::testing::memory_sink>();
-    ASSERT_TRUE(log::configure({.loggers = {{.name = "http.access", .min_level = access_level}},
-                                .sinks = {sink_},
-                                .mode = log::backend_mode::manual,
-                                .install_signal_handlers = false})
-                    .has_value());
+    capture_.configure(access_level);
+    ASSERT_TRUE(capture_.ok());
   }
-
   // The access lines written so far.
-  std::vector<nlohmann::json> lines() {
-    log::flush();
-    std::vector<nlohmann::json> out;
-    for (const std::string& l : sink_->lines) {
-      auto j = nlohmann::json::parse(l);
-      if (j.value("logger", "") == "http.access") out.push_back(std::move(j));
-    }
-    return out;
-  }
+  std::vector<nlohmann::json> lines() const { return capture_.lines(); }
 
   // The usual order: request context, access log, error boundary.
   static std::function<std::vector<middleware_ptr>(const router&)> chain(
@@ -56,7 +39,7 @@ class AccessLog : public ::testing::Test {
     };
   }
 
-  std::shared_ptr<log::testing::memory_sink> sink_;
+  log::testing::log_capture capture_{"http.access", log::level::info};
 };
 
 // Sends `raw` and reads the reply; raw.size() is what the server counts in.

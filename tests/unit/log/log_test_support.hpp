@@ -41,6 +41,47 @@ class memory_sink final : public sink {
   }
 };
 
+// log_capture
+//
+// The real backend (manual mode: lines are written on flush()) with one
+// memory sink, and the JSON lines one logger wrote. configure() may be
+// called again to change the logger's level; the backend is reset to a
+// bare manual one at scope end.
+class log_capture {
+ public:
+  log_capture(std::string logger, level min) : logger_(std::move(logger)) { configure(min); }
+  ~log_capture() { (void)log::configure({.mode = backend_mode::manual}); }
+  log_capture(const log_capture&) = delete;
+  log_capture& operator=(const log_capture&) = delete;
+
+  void configure(level min) {
+    sink_ = std::make_shared<memory_sink>();
+    ok_ = log::configure({.loggers = {{.name = logger_, .min_level = min}},
+                          .sinks = {sink_},
+                          .mode = backend_mode::manual,
+                          .install_signal_handlers = false})
+              .has_value();
+  }
+  // False when the backend refused the configuration.
+  bool ok() const noexcept { return ok_; }
+
+  // The logger's lines written so far, parsed.
+  std::vector<nlohmann::json> lines() const {
+    log::flush();
+    std::vector<nlohmann::json> out;
+    for (const std::string& l : sink_->lines) {
+      auto j = nlohmann::json::parse(l);
+      if (j.value("logger", "") == logger_) out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+ private:
+  std::string logger_;
+  std::shared_ptr<memory_sink> sink_;
+  bool ok_ = false;
+};
+
 // A fresh directory under /tmp, removed at scope end.
 using ::keel::testing::temp_dir;
 
