@@ -156,6 +156,11 @@ send_result curl_transport::send(const receiver_config& r, const outbox_message&
   if (r.kind == receiver_kind::email) {
     curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    // Each SMTP reply, and the QUIT libcurl still sends when the handle is
+    // cleaned up after a timeout, waits at most this long (its default is
+    // 120 s: a hung relay would hold the worker for two minutes beyond the
+    // receiver's timeout).
+    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, std::max(1L, (total_ms + 999) / 1000));
     const std::string from = "<" + r.from + ">";
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
     for (const auto& to : r.to)

@@ -9,6 +9,7 @@
 
 #include "unit/alert/temp_dir.hpp"
 #include "unit/alert/test_http_server.hpp"
+#include "unit/alert/test_smtp_server.hpp"
 
 namespace keel::alert {
 namespace {
@@ -282,6 +283,105 @@ TEST_F(Delivery, NotificationsQueuedBeforeSigkillAreDeliveredAfterRestart) {
   for (const auto& r : server.accepted())
     keys.insert(r.headers.at("x-keel-dedup-key"));
   EXPECT_EQ(keys, (std::set<std::string>{"n-0", "n-1", "n-2", "n-3", "n-4"}));
+}
+
+// Email through a real SMTP conversation (libcurl against test_smtp_server):
+// the relay is down, defers with 451, hangs past the timeout, then accepts;
+// a refused recipient (550) is a dead letter at once.
+class EmailDelivery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    st = store::open({.data_dir = dir.path()}, clock).value();
+    box = std::make_unique<outbox>(*st);
+    mail = {.name = "mail",
+            .kind = receiver_kind::email,
+            .url = relay.url(),
+            .from = "keel@example.org",
+            .to = {"oncall@example.org", "sre@example.org"},
+            .timeout = 500ms};
+    policy = std::make_unique<fixed_delay_policy>(fixed_delay_policy::options{.delay = 30s});
+    worker = std::make_unique<delivery_worker>(*box, transport, *policy, clock,
+                                               std::vector<receiver_config>{mail});
+  }
+  void enqueue(int i) {
+    notifier nt(*box, {mail}, clock);
+    notification n = note(i, clock);
+    n.receiver = "mail";
+    n.alerts[0].annotations = {{"summary", "error rate 7.5 % on checkout"}};
+    ASSERT_GT(nt.enqueue(n).value(), 0);
+  }
+
+  testing::temp_dir dir;
+  manual_clock clock;
+  std::unique_ptr<store> st;
+  std::unique_ptr<outbox> box;
+  testing::test_smtp_server relay;
+  receiver_config mail;
+  curl_transport transport;
+  std::unique_ptr<fixed_delay_policy> policy;
+  std::unique_ptr<delivery_worker> worker;
+};
+
+TEST_F(EmailDelivery, MailArrivesThroughAnOutageADeferralAndAHang) {
+  enqueue(0);
+  EXPECT_EQ(worker->run_once("mail"), 1u);  // connection refused
+  ASSERT_EQ(box->pending(10)->size(), 1u);
+  EXPECT_EQ(box->pending(10)->at(0).attempts, 1u);
+
+  relay.listen();
+  relay.reply_to_data(451);  // "try again later": transient
+  clock.advance(30s);
+  EXPECT_EQ(worker->run_once("mail"), 1u);
+  ASSERT_EQ(box->pending(10)->size(), 1u);
+  EXPECT_NE(box->pending(10)->at(0).last_error.find("451"), std::string::npos)
+      << box->pending(10)->at(0).last_error;
+
+  // A hung relay holds the worker for about the receiver's timeout, not for
+  // libcurl's default 120 s wait on each SMTP reply (the QUIT included).
+  relay.hang();
+  clock.advance(30s);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(worker->run_once("mail"), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  ASSERT_EQ(box->pending(10)->size(), 1u);
+  EXPECT_NE(box->pending(10)->at(0).last_error.find("imeout"), std::string::npos)
+      << box->pending(10)->at(0).last_error;
+
+  relay.reply_to_data(250);
+  clock.advance(30s);
+  EXPECT_EQ(worker->run_once("mail"), 1u);
+  EXPECT_TRUE(box->pending(10)->empty());
+  EXPECT_EQ(box->stats()->delivered, 1u);
+
+  const auto got = relay.accepted();
+  ASSERT_EQ(got.size(), 1u);
+  const testing::received_mail& m = got[0];
+  EXPECT_FALSE(m.helo.empty());
+  EXPECT_EQ(m.from, "keel@example.org");
+  EXPECT_EQ(m.recipients, (std::vector<std::string>{"oncall@example.org", "sre@example.org"}));
+  EXPECT_NE(m.data.find("From: keel@example.org\r\n"), std::string::npos) << m.data;
+  EXPECT_NE(m.data.find("To: oncall@example.org, sre@example.org\r\n"), std::string::npos);
+  EXPECT_NE(m.data.find("\r\nSubject: "), std::string::npos);
+  EXPECT_NE(m.data.find("HighErrorRate"), std::string::npos);
+  EXPECT_NE(m.data.find("  summary: error rate 7.5 % on checkout\r\n"), std::string::npos);
+  auto c = worker->counters("mail");
+  EXPECT_EQ(c.attempts, 4u);
+  EXPECT_EQ(c.delivered, 1u);
+}
+
+TEST_F(EmailDelivery, RefusedRecipientIsADeadLetterWithoutRetry) {
+  relay.listen();
+  relay.reply_to_rcpt(550);
+  enqueue(0);
+  EXPECT_EQ(worker->run_once("mail"), 1u);
+  EXPECT_TRUE(box->pending(10)->empty());
+  const auto dead = box->dead_letters(10).value();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].reason.find("550"), std::string::npos) << dead[0].reason;
+  clock.advance(1h);
+  EXPECT_EQ(worker->run_once("mail"), 0u);
+  EXPECT_TRUE(relay.mails().empty());  // no DATA was ever sent
+  EXPECT_EQ(relay.sessions(), 1);
 }
 
 }  // namespace
