@@ -126,11 +126,14 @@ json alert_json(const keel::alert::alert& a) {
   return j;
 }
 
-json silence_json(const keel::alert::silence& s) {
+// state as Alertmanager names it: pending (not started), active, expired.
+json silence_json(const keel::alert::silence& s, std::chrono::system_clock::time_point now) {
   json m = json::array();
   for (const auto& x : s.matchers)
     m.push_back(x.to_string());
+  const char* state = now < s.starts_at ? "pending" : now < s.ends_at ? "active" : "expired";
   return {{"id", s.id},
+          {"state", state},
           {"matchers", m},
           {"starts_at", rfc3339(s.starts_at)},
           {"ends_at", rfc3339(s.ends_at)},
@@ -481,8 +484,9 @@ void add_alerting_routes(http::router& r, service& svc) {
       "/api/v1/silences",
       [&svc](request&, response& res) {
         json items = json::array();
+        const auto now = svc.clock().system_now();
         for (const auto& s : svc.dispatch().silences())
-          items.push_back(silence_json(s));
+          items.push_back(silence_json(s, now));
         res.set_json({{"silences", items}});
       },
       kAdmin);
@@ -529,11 +533,11 @@ void add_alerting_routes(http::router& r, service& svc) {
         if (!comment) return keel::fail(std::move(comment.error()));
         s.created_by = std::move(*by);
         s.comment = std::move(*comment);
-        auto id = svc.dispatch().add_silence(s);
+        auto id = svc.add_silence(s);
         if (!id) return keel::fail(std::move(id.error()));
         s.id = *id;
         svc.audit("silence.create", "silence:" + *id, {{"matchers", (*body)["matchers"]}});
-        res.set_json(silence_json(s), 201);
+        res.set_json(silence_json(s, now), 201);
         return {};
       },
       kAdmin);
@@ -542,7 +546,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) -> result<void> {
         auto id = id_param(req, "id");
         if (!id) return keel::fail(std::move(id.error()));
-        if (auto e = svc.dispatch().expire_silence(*id); !e) return e;
+        if (auto e = svc.expire_silence(*id); !e) return e;
         svc.audit("silence.expire", "silence:" + std::string(*id));
         res.set_status(204);
         return {};

@@ -172,6 +172,7 @@ keel::result<void> service::build() {
       cfg_.alerting.root.value_or(keel::alert::route{.receiver = ""}), clock_);
   incidents_ =
       std::make_unique<keel::alert::incident_manager>(clock_, keel::alert::incident_options{});
+  sync_silences();
   if (auto r = reload(cfg_); !r) return r;
 
   auto* svc = this;
@@ -249,6 +250,61 @@ keel::result<void> service::build() {
   return {};
 }
 
+void service::sync_silences() {
+  auto d = store();
+  if (!d || !dispatcher_) return;
+  // The dispatcher forgets a silence an hour after it ends; so does the store.
+  auto saved = d->store->load_silences(clock_.system_now() - 1h);
+  if (!saved) {
+    log_.error("silences not loaded from the store", kv("error", saved.error()));
+    return;
+  }
+  auto known = dispatcher_->silences();
+  for (auto& s : *saved) {
+    const bool have = std::any_of(known.begin(), known.end(),
+                                  [&](const keel::alert::silence& k) { return k.id == s.id; });
+    if (have) continue;
+    if (auto r = dispatcher_->add_silence(s); !r) {
+      log_.error("saved silence not restored", kv("silence", s.id), kv("error", r.error()));
+    }
+  }
+  for (const auto& s : known) {
+    if (auto r = d->store->save_silence(s); !r) {
+      log_.error("silence not saved", kv("silence", s.id), kv("error", r.error()));
+    }
+  }
+  if (!saved->empty()) log_.info("silences restored", kv("count", saved->size()));
+}
+
+keel::result<std::string> service::add_silence(keel::alert::silence s) {
+  auto id = dispatcher_->add_silence(s);
+  if (!id) return id;
+  s.id = *id;
+  // While degraded the silence lives in memory; sync_silences saves it when
+  // the store opens. A save that fails is reported, never silently dropped.
+  if (auto d = store()) {
+    if (auto r = d->store->save_silence(s); !r) {
+      log_.error("silence not saved: it ends at the next restart", kv("silence", s.id),
+                 kv("error", r.error()));
+    }
+  }
+  return id;
+}
+
+keel::result<void> service::expire_silence(std::string_view id) {
+  if (auto r = dispatcher_->expire_silence(id); !r) return r;
+  auto d = store();
+  if (!d) return {};
+  for (const auto& s : dispatcher_->silences()) {
+    if (s.id != id) continue;
+    if (auto r = d->store->save_silence(s); !r) {
+      log_.error("expired silence not saved: it returns at the next restart", kv("silence", s.id),
+                 kv("error", r.error()));
+    }
+  }
+  return {};
+}
+
 keel::result<void> service::open_store() {
   auto st = keel::alert::store::open({.data_dir = cfg_.data_dir}, clock_);
   if (!st) return keel::fail(std::move(st.error()));
@@ -262,6 +318,7 @@ keel::result<void> service::open_store() {
   d->audit = std::make_unique<keel::alert::audit_log>(*d->store);
   std::atomic_store(&durable_, d);
   log_.info("store open", kv("path", d->store->path().string()), kv("groups", groups->size()));
+  if (dispatcher_) sync_silences();  // a reopen after a degraded start
   std::lock_guard lock(delivery_mu_);
   restart_delivery_locked();
   return {};

@@ -85,6 +85,10 @@ class service {
   keel::alert::error_tracker& tracker() noexcept { return *tracker_; }
   keel::alert::rule_engine& rules() noexcept { return *engine_; }
   keel::alert::dispatcher& dispatch() noexcept { return *dispatcher_; }
+  // Silences go through these rather than dispatch(): they are also saved
+  // in the store (when open), so a restart does not end them early.
+  keel::result<std::string> add_silence(keel::alert::silence s);
+  keel::result<void> expire_silence(std::string_view id);
   keel::alert::incident_manager& incidents() noexcept { return *incidents_; }
   keel::resilience::breaker_registry& breakers() noexcept { return breakers_; }
   keel::http::worker_pool& workers() noexcept { return *workers_; }
@@ -118,6 +122,9 @@ class service {
   explicit service(config cfg);
   keel::result<void> build();
   keel::result<void> open_store();
+  // Store ⇄ dispatcher: loads the saved silences the dispatcher lacks, then
+  // saves every silence it has (those added while degraded). Needs both.
+  void sync_silences();
   void loop();
   void evaluate_once();
   void dispatch_once();

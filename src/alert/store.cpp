@@ -1,6 +1,9 @@
 #include "keel/alert/store.hpp"
 
+#include <stdexcept>
 #include <system_error>
+
+#include <nlohmann/json.hpp>
 
 #include "alert/internal/db.hpp"
 
@@ -28,6 +31,8 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, dedup_key TEXT NOT NULL,
   content_type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
   created_at INTEGER NOT NULL, dead_at INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS silences(
+  id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit(
   seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
   resource TEXT NOT NULL, outcome TEXT NOT NULL, request_id TEXT NOT NULL,
@@ -195,6 +200,61 @@ result<std::vector<error_group>> store::load_groups() {
     if (!q.is_null(11)) g.ignore_until_count = static_cast<std::uint64_t>(q.int64(11));
     if (!q.is_null(12)) g.ignore_until = from_ns(q.int64(12));
     out.push_back(std::move(g));
+  }
+  return out;
+}
+
+result<void> store::save_silence(const silence& s) {
+  nlohmann::json matchers = nlohmann::json::array();
+  for (const auto& m : s.matchers)
+    matchers.push_back(m.to_string());
+  const std::string body = nlohmann::json{
+      {"matchers", std::move(matchers)},
+      {"starts_at", to_ns(s.starts_at)},
+      {"ends_at", to_ns(s.ends_at)},
+      {"created_by", s.created_by},
+      {"comment", s.comment}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::lock_guard dblock(db_->mutex());
+  auto st = db_->prepare("INSERT OR REPLACE INTO silences(id, ends_at, body) VALUES(?, ?, ?)");
+  if (!st) return fail(st.error());
+  (*st)->bind(1, std::string_view(s.id)).bind(2, to_ns(s.ends_at)).bind(3, std::string_view(body));
+  if (auto r = (*st)->step(); !r) return fail(r.error());
+  return ok();
+}
+
+result<std::vector<silence>> store::load_silences(
+    std::chrono::system_clock::time_point ended_after) {
+  std::lock_guard dblock(db_->mutex());
+  auto del = db_->prepare("DELETE FROM silences WHERE ends_at < ?");
+  if (!del) return fail(del.error());
+  (*del)->bind(1, to_ns(ended_after));
+  if (auto r = (*del)->step(); !r) return fail(r.error());
+  auto q = db_->prepare("SELECT id, body FROM silences ORDER BY id");
+  if (!q) return fail(q.error());
+  std::vector<silence> out;
+  for (;;) {
+    auto row = (*q)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    // A row this code did not write (edited by hand, a newer version) is
+    // skipped rather than fatal: the rest still load.
+    try {
+      const auto j = nlohmann::json::parse((*q)->text(1));
+      silence s;
+      s.id = (*q)->text(0);
+      for (const auto& m : j.at("matchers")) {
+        auto parsed = parse_matcher(m.get<std::string>());
+        if (!parsed) throw std::invalid_argument("matcher");
+        s.matchers.push_back(std::move(*parsed));
+      }
+      s.starts_at = from_ns(j.at("starts_at").get<std::int64_t>());
+      s.ends_at = from_ns(j.at("ends_at").get<std::int64_t>());
+      s.created_by = j.at("created_by").get<std::string>();
+      s.comment = j.at("comment").get<std::string>();
+      out.push_back(std::move(s));
+    } catch (const std::exception&) {
+      continue;
+    }
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // keel/alert/store.hpp
 //
 // store is keel::alert's durable state: one SQLite database (WAL journal) in
-// the data directory holding error events and groups, the notification
-// outbox and its dead letters (outbox.hpp), and the audit trail (audit.hpp).
+// the data directory holding error events and groups, silences, the
+// notification outbox and its dead letters (outbox.hpp), and the audit trail
+// (audit.hpp).
 //
 //   auto st = keel::alert::store::open({.data_dir = "/var/lib/keeld"}, clock).value();
 //   keel::alert::error_tracker tracker(clock, {}, st.get());   // events and groups persist
@@ -30,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "keel/alert/dispatcher.hpp"
 #include "keel/alert/error_tracker.hpp"
 #include "keel/core/clock.hpp"
 
@@ -81,6 +83,14 @@ class store final : public event_sink {
   [[nodiscard]] result<std::vector<error_group>> load_groups();
   // Deletes events older than `t`; returns how many.
   [[nodiscard]] result<std::uint64_t> prune_events_before(std::chrono::system_clock::time_point t);
+
+  // Silences, so that a restart does not end a maintenance window early:
+  // save_silence writes one (by id, replacing an earlier version, e.g. the
+  // expired one) durably before it returns; load_silences reads those that
+  // end at or after `ended_after`, and deletes the older ones.
+  [[nodiscard]] result<void> save_silence(const silence& s);
+  [[nodiscard]] result<std::vector<silence>> load_silences(
+      std::chrono::system_clock::time_point ended_after);
 
   const std::filesystem::path& path() const noexcept { return path_; }
   const keel::clock& clock() const noexcept { return clock_; }

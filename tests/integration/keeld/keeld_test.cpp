@@ -94,6 +94,34 @@ TEST(Keeld, IngestedEventsAreDurableBeforeTheAcceptAndSurviveSigkill) {
   EXPECT_EQ(json_of(g)["code"], "DATABASE_ERROR");
 }
 
+TEST(Keeld, SilencesSurviveSigkillAndSoDoesTheirExpiry) {
+  keeld_instance k;
+  auto created = k.admin("POST", "/api/v1/silences",
+                         R"({"matchers":["alertname=\"DiskFull\"","instance=~\"db-.*\""],)"
+                         R"("duration":"2h","created_by":"ops","comment":"disk swap"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto id = json_of(created)["id"].get<std::string>();
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  auto silences = json_of(k.admin("GET", "/api/v1/silences"))["silences"];
+  ASSERT_EQ(silences.size(), 1u) << silences;
+  EXPECT_EQ(silences[0]["id"], id);
+  EXPECT_EQ(silences[0]["state"], "active");
+  EXPECT_EQ(silences[0]["created_by"], "ops");
+  EXPECT_EQ(silences[0]["comment"], "disk swap");
+  EXPECT_EQ(silences[0]["matchers"].size(), 2u);
+
+  // Expired, it is listed as such for an hour (as Alertmanager keeps
+  // expired silences for a while), and stays expired after a crash.
+  ASSERT_EQ(k.admin("DELETE", "/api/v1/silences/" + id).status, 204);
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  silences = json_of(k.admin("GET", "/api/v1/silences"))["silences"];
+  ASSERT_EQ(silences.size(), 1u) << silences;
+  EXPECT_EQ(silences[0]["state"], "expired");
+}
+
 TEST(Keeld, IngestTakesBatchesAndGroupsThem) {
   keeld_instance k;
   std::string batch = "[";

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "alert/internal/db.hpp"
 #include "keel/alert/outbox.hpp"
 #include "unit/alert/temp_dir.hpp"
 
@@ -100,6 +101,55 @@ TEST_F(Store, PruneDeletesOldEvents) {
   ASSERT_TRUE(st->flush());
   EXPECT_EQ(st->prune_events_before(clock.system_now() - 1h).value(), 1u);
   EXPECT_EQ(st->event_count().value(), 1u);
+}
+
+TEST_F(Store, SilencesSurviveAReopenAndTheLatestVersionWins) {
+  const auto now = clock.system_now();
+  silence s{.id = "s1",
+            .matchers = {parse_matcher(R"(alertname="Disk")").value(),
+                         parse_matcher(R"(instance=~"db-[0-9]+")").value()},
+            .starts_at = now,
+            .ends_at = now + 2h,
+            .created_by = "ops",
+            .comment = "maintenance \"window\""};
+  {
+    auto st = open();
+    ASSERT_TRUE(st->save_silence(s));
+    s.ends_at = now + 1h;  // expired early: saved again under the same id
+    ASSERT_TRUE(st->save_silence(s));
+  }
+  auto st = open();
+  const auto loaded = st->load_silences(now - 1h).value();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].id, "s1");
+  ASSERT_EQ(loaded[0].matchers.size(), 2u);
+  EXPECT_EQ(loaded[0].matchers[1].to_string(), s.matchers[1].to_string());
+  EXPECT_TRUE(loaded[0].matchers[1].matches(label_set{{"instance", "db-12"}}));
+  EXPECT_EQ(loaded[0].starts_at, s.starts_at);
+  EXPECT_EQ(loaded[0].ends_at, now + 1h);
+  EXPECT_EQ(loaded[0].created_by, "ops");
+  EXPECT_EQ(loaded[0].comment, s.comment);
+}
+
+TEST_F(Store, SilencesEndedLongAgoAreDeletedAndBadRowsSkipped) {
+  const auto now = clock.system_now();
+  auto st = open();
+  const auto m = parse_matcher(R"(alertname="X")").value();
+  ASSERT_TRUE(st->save_silence({.id = "old",
+                                .matchers = {m},
+                                .starts_at = now - 3h,
+                                .ends_at = now - 2h,
+                                .created_by = "a"}));
+  ASSERT_TRUE(st->save_silence(
+      {.id = "new", .matchers = {m}, .starts_at = now, .ends_at = now + 1h, .created_by = "a"}));
+  // A row edited by hand into something unreadable is skipped, not fatal.
+  ASSERT_TRUE(
+      st->db().exec("INSERT INTO silences(id, ends_at, body) VALUES('bad', 9000000000000000000, "
+                    "'{\"matchers\": 3}')"));
+  const auto loaded = st->load_silences(now - 1h).value();
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].id, "new");
+  EXPECT_EQ(st->load_silences(now - 1h)->size(), 1u);  // "old" is gone for good
 }
 
 TEST_F(Store, UnusableDirectoryIsAnError) {
