@@ -251,6 +251,10 @@ void backend::apply_locked(const log_config& c) {
     fs.redactor = std::shared_ptr<const redactor>(&redactor::standard(), [](const redactor*) {});
   }
   fs.static_fields = static_fields(c);
+  fs.static_members =
+      static_cast<std::uint16_t>((c.service.empty() ? 0 : internal::member_bit::service) |
+                                 (c.version.empty() ? 0 : internal::member_bit::version) |
+                                 (c.environment.empty() ? 0 : internal::member_bit::environment));
   fs.source = c.source;
   {
     std::lock_guard lock(settings_mu_);
@@ -717,7 +721,9 @@ std::shared_ptr<const std::string> render_bound(const std::string* parent, const
   auto settings = backend::instance().bound_settings();
   internal::formatter f(*settings);
   std::string out = parent ? *parent : std::string();
-  f.json_fields(encoded, count, out);
+  // A bound field cannot know the context of the lines it will join: only
+  // the members every line has are taken.
+  f.json_fields(encoded, count, out, internal::member_bit::always | settings->static_members);
   internal::destroy_errors(encoded, count);
   return std::make_shared<const std::string>(std::move(out));
 }

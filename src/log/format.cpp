@@ -197,6 +197,23 @@ void destroy_errors(const char* fields, std::size_t count) noexcept {
 
 formatter::formatter(format_settings s) : s_(std::move(s)) { scratch_.reserve(4096); }
 
+std::uint16_t reserved_member(std::string_view k) noexcept {
+  struct entry {
+    std::string_view name;
+    std::uint16_t bit;
+  };
+  static constexpr entry kMembers[] = {
+      {"timestamp", member_bit::timestamp},     {"level", member_bit::level},
+      {"logger", member_bit::logger},           {"message", member_bit::message},
+      {"service", member_bit::service},         {"version", member_bit::version},
+      {"environment", member_bit::environment}, {"request_id", member_bit::request_id},
+      {"trace_id", member_bit::trace_id},       {"span_id", member_bit::span_id},
+      {"user_id", member_bit::user_id},         {"source", member_bit::source}};
+  for (const entry& e : kMembers)
+    if (k == e.name) return e.bit;
+  return 0;
+}
+
 const formatter::key_slot* formatter::key_info(std::string_view key) {
   if (key.empty() || key.size() > 64) return nullptr;
   // Length and three bytes pick the slot; the full compare decides.
@@ -210,6 +227,7 @@ const formatter::key_slot* formatter::key_info(std::string_view key) {
   if (slot.used && slot.key == key) return &slot;
   slot.key.assign(key);
   slot.sensitive = s_.redactor && s_.redactor->is_sensitive_field(key);
+  slot.reserved = reserved_member(key);
   slot.member.assign(",\"");
   escape(slot.member, key);
   slot.member.append("\":");
@@ -223,13 +241,15 @@ bool formatter::sensitive(std::string_view key) {
   return s_.redactor->is_sensitive_field(key);
 }
 
-void formatter::member(std::string_view key, std::string& out, bool& is_sensitive) {
-  if (const key_slot* k = key_info(key)) {
+void formatter::member(std::string_view key, std::string& out, bool& is_sensitive,
+                       std::uint16_t taken) {
+  const key_slot* k = key_info(key);
+  if (k != nullptr && (k->reserved & taken) == 0) {
     out.append(k->member);
     is_sensitive = k->sensitive;
     return;
   }
-  out.append(",\"");
+  out.append((reserved_member(key) & taken) != 0 ? ",\"fields." : ",\"");
   escape(out, key);
   out.append("\":");
   is_sensitive = s_.redactor && !key.empty() && s_.redactor->is_sensitive_field(key);
@@ -350,7 +370,7 @@ const char* formatter::json_value(std::uint8_t t, const char* p, std::string& ou
       const auto n = get<std::uint16_t>(p);
       out.push_back('{');
       const std::size_t mark = out.size();
-      p = json_fields(p, n, out);
+      p = json_fields(p, n, out, 0);
       if (out.size() > mark) out.erase(mark, 1);  // the first member's ','
       out.push_back('}');
       return p;
@@ -371,14 +391,15 @@ const char* formatter::json_value(std::uint8_t t, const char* p, std::string& ou
   return p;
 }
 
-const char* formatter::json_fields(const char* p, std::size_t count, std::string& out) {
+const char* formatter::json_fields(const char* p, std::size_t count, std::string& out,
+                                   std::uint16_t taken) {
   for (std::size_t i = 0; i < count; ++i) {
     const auto t = get<std::uint8_t>(p);
     const auto kn = get<std::uint8_t>(p);
     const std::string_view key(p, kn);
     p += kn;
     bool masked = false;
-    member(key, out, masked);
+    member(key, out, masked, taken);
     if (masked) {
       out.append("\"[REDACTED]\"");
       p = skip_value(t, p);
@@ -389,14 +410,17 @@ const char* formatter::json_fields(const char* p, std::size_t count, std::string
   return p;
 }
 
-void formatter::json_context(const char* cp, std::string& out) {
+std::uint16_t formatter::json_context(const char* cp, std::string& out, std::uint16_t taken) {
   const context_view c = read_context(cp);
+  std::uint16_t written = 0;
   if (!c.request_id.empty()) {
+    written |= member_bit::request_id;
     out.append(",\"request_id\":\"");
     escape(out, c.request_id);
     out.push_back('"');
   }
   if (c.has_trace) {
+    written |= member_bit::trace_id | member_bit::span_id;
     out.append(",\"trace_id\":\"");
     append_hex(out, c.trace_hi, 16);
     append_hex(out, c.trace_lo, 16);
@@ -405,6 +429,7 @@ void formatter::json_context(const char* cp, std::string& out) {
     out.push_back('"');
   }
   if (!c.user_id.empty()) {
+    written |= member_bit::user_id;
     out.append(",\"user_id\":");
     string_value(c.user_id, out);
   }
@@ -416,7 +441,7 @@ void formatter::json_context(const char* cp, std::string& out) {
     const auto vn = get<std::uint16_t>(p);
     const std::string_view v(p, vn);
     p += vn;
-    out.append(",\"");
+    out.append((reserved_member(k) & (taken | written)) != 0 ? ",\"fields." : ",\"");
     escape(out, k);
     out.append("\":");
     if (sensitive(k)) {
@@ -425,6 +450,7 @@ void formatter::json_context(const char* cp, std::string& out) {
       string_value(v, out);
     }
   }
+  return written;
 }
 
 void formatter::json(const decoded& r, std::string& out) {
@@ -437,12 +463,15 @@ void formatter::json(const decoded& r, std::string& out) {
   out.append(",\"message\":");
   string_value(r.message, out);
   out.append(s_.static_fields);
-  if (r.context != nullptr) json_context(r.context, out);
-  out.append(r.bound);
-  json_fields(r.fields, r.field_count, out);
   const bool source = s_.source == source_mode::always ||
                       (s_.source == source_mode::warn_and_above && r.lvl >= level::warn);
-  if (source && r.where.line() != 0) {
+  const bool with_source = source && r.where.line() != 0;
+  std::uint16_t taken = member_bit::always | s_.static_members;
+  if (with_source) taken |= member_bit::source;
+  if (r.context != nullptr) taken |= json_context(r.context, out, taken);
+  out.append(r.bound);
+  json_fields(r.fields, r.field_count, out, taken);
+  if (with_source) {
     out.append(",\"source\":{\"file\":\"");
     escape(out, r.where.file_name());
     out.append("\",\"line\":");

@@ -177,6 +177,42 @@ TEST_F(LogTest, RequestContextIdsAreAddedAutomatically) {
       std::string::npos);
 }
 
+// A field may not duplicate or shadow a member the line has of its own (a
+// log store keeping the last of two "level" members would file the line
+// under the field's value): it is renamed "fields.<name>", as logrus does.
+// A name the line does not use stays as it is.
+TEST_F(LogTest, FieldsNamedLikeTheLinesOwnMembersAreRenamed) {
+  reconfigure({.service = "keeld"});
+  logger("t").info("real", kv("message", "fake"), kv("level", "debug"), kv("service", "other"),
+                   kv("version", 2), kv("request_id", "r-1"));
+  poll();
+  const std::string line = sink_->lines.back();
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["message"], "real");
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_EQ(j["service"], "keeld");
+  EXPECT_EQ(j["fields.message"], "fake");
+  EXPECT_EQ(j["fields.level"], "debug");
+  EXPECT_EQ(j["fields.service"], "other");
+  EXPECT_EQ(j["version"], 2);         // no version configured: not taken
+  EXPECT_EQ(j["request_id"], "r-1");  // no request context: not taken
+  EXPECT_EQ(line.find("\"message\":"), line.rfind("\"message\":")) << line;
+
+  context_scope scope(
+      request_context{.request_id = *request_id::parse("req-7"), .fields = {{"level", "ctx"}}});
+  logger("t").info("in request", kv("request_id", "r-2"));
+  const auto in_request = last();
+  EXPECT_EQ(in_request["request_id"], "req-7");
+  EXPECT_EQ(in_request["fields.request_id"], "r-2");
+  EXPECT_EQ(in_request["fields.level"], "ctx");
+  EXPECT_EQ(in_request["level"], "info");
+
+  logger("t").with(kv("logger", "bound")).info("bound");
+  const auto bound = last();
+  EXPECT_EQ(bound["logger"], "t");
+  EXPECT_EQ(bound["fields.logger"], "bound");
+}
+
 TEST_F(LogTest, NoContextNoIds) {
   logger("t").info("outside");
   const auto j = last();
