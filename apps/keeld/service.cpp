@@ -170,8 +170,19 @@ keel::result<void> service::build() {
   if (auto r = metrics_.add_collector(delivery_metrics_); !r) return r;
   dispatcher_ = std::make_unique<keel::alert::dispatcher>(
       cfg_.alerting.root.value_or(keel::alert::route{.receiver = ""}), clock_);
-  incidents_ =
-      std::make_unique<keel::alert::incident_manager>(clock_, keel::alert::incident_options{});
+  // The incident policy (escalation, on_open) is read once, at start: a
+  // reload does not move open incidents between policies.
+  keel::alert::incident_options io;
+  io.ack_timeout = cfg_.alerting.incidents.ack_timeout;
+  io.escalation = cfg_.alerting.incidents.escalation;
+  io.on_open = cfg_.alerting.incidents.on_open;
+  io.breaker_opener = [this](std::string_view name) -> keel::result<void> {
+    auto b = breakers_.find(name);
+    if (!b) return keel::fail(keel::codes::resource_not_found, "no breaker " + std::string(name));
+    b->force_open();
+    return {};
+  };
+  incidents_ = std::make_unique<keel::alert::incident_manager>(clock_, std::move(io));
   sync_silences();
   if (auto r = reload(cfg_); !r) return r;
 
@@ -462,15 +473,61 @@ void service::evaluate_once() {
     log_.warn("alert firing", kv("alertname", a.rule), kv("value", a.value),
               kv("labels", a.labels.to_string()));
     (void)dispatcher_->put(a);
-    for (const auto& n : incidents_->on_alert(a)) {
-      log_.warn("incident notice", kv("incident", n.incident_id), kv("reason", n.reason));
-    }
+    send_incident_notices(incidents_->on_alert(a));
   }
   for (const auto& a : ev.resolved) {
     log_.info("alert resolved", kv("alertname", a.rule), kv("labels", a.labels.to_string()));
     (void)dispatcher_->put(a);
   }
-  (void)incidents_->tick();
+  send_incident_notices(incidents_->tick());
+}
+
+void service::send_incident_notices(const std::vector<keel::alert::incident_notice>& notices) {
+  if (notices.empty()) return;
+  std::lock_guard lock(delivery_mu_);
+  for (const auto& notice : notices) {
+    const auto inc = incidents_->get(notice.incident_id);
+    if (!inc) continue;
+    log_.warn("incident notice", kv("incident", inc->id), kv("reason", notice.reason),
+              kv("receiver", notice.receiver));
+    if (!notifier_) {
+      log_.error("incident notice not sent: store unavailable (degraded)", kv("incident", inc->id),
+                 kv("receiver", notice.receiver));
+      continue;
+    }
+    // An incident reads as one firing alert to every receiver kind; its id
+    // and the escalation level keep each notice distinct and each retry of
+    // one notice deduplicated.
+    keel::alert::alert a;
+    a.rule = "Incident";
+    a.labels = keel::alert::label_set{{"alertname", "Incident"},
+                                      {"incident", inc->id},
+                                      {"key", inc->key},
+                                      {"reason", notice.reason},
+                                      {"service", cfg_.service_name}};
+    a.annotations =
+        keel::alert::label_set{{"summary", inc->title},
+                               {"description", "incident " + inc->id + " " + notice.reason +
+                                                   "; acknowledge with POST /api/v1/incidents/" +
+                                                   inc->id + "/acknowledge"}};
+    a.state = keel::alert::alert_state::firing;
+    a.active_since = inc->opened_at;
+    a.fired_at = clock_.system_now();
+    keel::alert::notification n{
+        .receiver = notice.receiver,
+        .group_key = "incident:" + inc->id,
+        .id = inc->id + "-" + notice.reason + "-" + std::to_string(inc->escalation_level),
+        .group_labels = a.labels,
+        .common_labels = a.labels,
+        .common_annotations = a.annotations,
+        .alerts = {a},
+        .created_at = a.fired_at};
+    if (auto r = notifier_->enqueue(n); !r) {
+      log_.error("incident notice not queued", kv("incident", inc->id),
+                 kv("receiver", notice.receiver), kv("error", r.error()));
+    }
+  }
+  if (delivery_) delivery_->wake();
 }
 
 void service::dispatch_once() {

@@ -127,6 +127,8 @@ class service {
   void sync_silences();
   void loop();
   void evaluate_once();
+  // Queues each notice (incident opened or escalated) for its receiver.
+  void send_incident_notices(const std::vector<keel::alert::incident_notice>& notices);
   void dispatch_once();
 
   // Forwards the tracker's events to the store once it is open (the store

@@ -386,13 +386,50 @@ result<std::vector<rule>> load_rules_yaml(std::string_view text) {
 
 namespace {
 
+incidents_config incidents_of(const YAML::Node& n, const std::string& path,
+                              const std::set<std::string>& receivers) {
+  allow_keys(n, path, {"ack_timeout", "escalation", "on_open"});
+  incidents_config c;
+  const auto known = [&](const YAML::Node& at, const std::string& p, const std::string& name) {
+    if (!receivers.contains(name)) bad(at, p, "unknown receiver '" + name + "'");
+  };
+  if (n["ack_timeout"]) {
+    c.ack_timeout = dur(n["ack_timeout"], path + ".ack_timeout");
+    if (c.ack_timeout <= std::chrono::milliseconds::zero()) {
+      bad(n["ack_timeout"], path + ".ack_timeout", "must be positive");
+    }
+  }
+  if (const auto& e = n["escalation"]) {
+    c.escalation = str_list(e, path + ".escalation");
+    for (std::size_t i = 0; i < c.escalation.size(); ++i)
+      known(e[i], path + ".escalation[" + std::to_string(i) + "]", c.escalation[i]);
+  }
+  if (const auto& o = n["on_open"]) {
+    if (!o.IsSequence()) bad(o, path + ".on_open", "expected a list");
+    for (std::size_t i = 0; i < o.size(); ++i) {
+      const auto p = path + ".on_open[" + std::to_string(i) + "]";
+      allow_keys(o[i], p, {"notify", "open_breaker"});
+      if (o[i].size() != 1) bad(o[i], p, "one of notify or open_breaker");
+      if (o[i]["notify"]) {
+        action a{.kind = action_kind::notify, .name = str(o[i]["notify"], p + ".notify")};
+        known(o[i]["notify"], p + ".notify", a.name);
+        c.on_open.push_back(std::move(a));
+      } else {
+        c.on_open.push_back({.kind = action_kind::open_breaker,
+                             .name = str(o[i]["open_breaker"], p + ".open_breaker")});
+      }
+    }
+  }
+  return c;
+}
+
 // The alerting document rooted at `doc`; `pre` prefixes every error path
 // ("alerting." when the document is a section of a larger one).
 alerting_config config_of(const YAML::Node& doc, const std::string& pre) {
   alerting_config cfg;
   if (!doc || doc.IsNull()) return cfg;
   if (!doc.IsMap()) bad(doc, pre, "expected a mapping");
-  allow_keys(doc, pre, {"rules", "route", "receivers", "inhibit_rules"});
+  allow_keys(doc, pre, {"rules", "route", "receivers", "inhibit_rules", "incidents"});
   if (doc["rules"]) cfg.rules = rules_of(doc["rules"], pre + "rules");
   std::set<std::string> names;
   if (const auto& rs = doc["receivers"]) {
@@ -425,6 +462,8 @@ alerting_config config_of(const YAML::Node& doc, const std::string& pre) {
       cfg.inhibit_rules.push_back(std::move(rule));
     }
   }
+  if (const auto& inc = doc["incidents"])
+    cfg.incidents = incidents_of(inc, pre + "incidents", names);
   return cfg;
 }
 

@@ -1,7 +1,8 @@
 // keel/alert/config.hpp
 //
-// Alerting configuration from YAML: rules, the routing tree, receivers and
-// inhibition rules (docs/alerting.md is the reference with examples). Every
+// Alerting configuration from YAML: rules, the routing tree, receivers,
+// inhibition rules and the incident policy (docs/alerting.md is the
+// reference with examples). Every
 // error names the line and column it was found at, so a rejected file (or a
 // rule posted to keeld's API) can be fixed without guessing.
 //
@@ -25,11 +26,29 @@
 #include <vector>
 
 #include "keel/alert/dispatcher.hpp"
+#include "keel/alert/incident.hpp"
 #include "keel/alert/receiver.hpp"
 #include "keel/alert/rule.hpp"
 #include "keel/core/result.hpp"
 
 namespace keel::alert {
+
+// incidents_config — the part of incident_options a file sets:
+//
+//   incidents:
+//     ack_timeout: 15m                  # unacknowledged this long: next level
+//     escalation: [team-slack, oncall-pagerduty]   # receivers, level 0 first
+//     on_open:                          # run when an incident opens
+//       - notify: incident-webhook
+//       - open_breaker: payments
+//
+// Receivers named here must exist. run_handler actions are for code that
+// registers handlers (incident_manager::register_handler), not for files.
+struct incidents_config {
+  std::chrono::milliseconds ack_timeout{15 * 60'000};
+  std::vector<std::string> escalation{};
+  std::vector<action> on_open{};
+};
 
 // alerting_config
 struct alerting_config {
@@ -37,6 +56,7 @@ struct alerting_config {
   std::optional<route> root{};
   std::vector<receiver_config> receivers{};
   std::vector<inhibit_rule> inhibit_rules{};
+  incidents_config incidents{};
 };
 
 // A whole configuration document (any of the sections may be absent). Rules

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "keeld_fixture.hpp"
+#include "unit/alert/test_http_server.hpp"
 
 namespace keeld::testing {
 namespace {
@@ -120,6 +121,62 @@ TEST(Keeld, SilencesSurviveSigkillAndSoDoesTheirExpiry) {
   silences = json_of(k.admin("GET", "/api/v1/silences"))["silences"];
   ASSERT_EQ(silences.size(), 1u) << silences;
   EXPECT_EQ(silences[0]["state"], "expired");
+}
+
+// An error event fires a rule from the configuration file; the alert goes
+// to its route's webhook, the incident it opens notifies the first
+// escalation level, and with nobody acknowledging it escalates to the next.
+TEST(Keeld, AlertsAndIncidentNoticesReachTheirWebhooksAndEscalate) {
+  keel::alert::testing::test_http_server hooks;
+  hooks.listen();
+  keeld_instance k(test_config(R"yaml(
+alerting:
+  rules:
+    - alert: CheckoutErrors
+      events: {matchers: ['service="checkout"'], window: 1m, at_least: 1}
+      labels: {severity: high}
+      annotations: {summary: "checkout is failing"}
+  receivers:
+    - {name: team, webhook: {url: ")yaml" +
+                               hooks.url("/team") + R"yaml("}}
+    - {name: oncall, webhook: {url: ")yaml" +
+                               hooks.url("/oncall") + R"yaml("}}
+  route: {receiver: team, group_wait: 0s}
+  incidents:
+    ack_timeout: 600ms
+    escalation: [team, oncall]
+)yaml"));
+  std::this_thread::sleep_for(600ms);  // the rule binds at its first evaluation
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+
+  // What each webhook received, as "<path> <alertname> <reason>".
+  const auto received = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : hooks.accepted()) {
+      const auto body = nlohmann::json::parse(r.body, nullptr, false);
+      if (!body.is_object()) continue;
+      for (const auto& a : body["alerts"]) {
+        const auto& l = a["labels"];
+        out.push_back(r.target + " " + l.value("alertname", "") + " " + l.value("reason", ""));
+      }
+    }
+    return out;
+  };
+  std::vector<std::string> got;
+  for (int i = 0; i < 200; ++i) {
+    got = received();
+    if (std::find(got.begin(), got.end(), "/oncall Incident escalated") != got.end()) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_THAT(got, ::testing::IsSupersetOf({"/team CheckoutErrors ", "/team Incident opened",
+                                            "/oncall Incident escalated"}));
+
+  auto incidents = json_of(k.admin("GET", "/api/v1/incidents"))["incidents"];
+  ASSERT_EQ(incidents.size(), 1u) << incidents;
+  EXPECT_EQ(incidents[0]["escalation_level"], 1);
+  const auto id = incidents[0]["id"].get<std::string>();
+  EXPECT_EQ(json_of(k.admin("POST", "/api/v1/incidents/" + id + "/acknowledge"))["state"],
+            "acknowledged");
 }
 
 TEST(Keeld, IngestTakesBatchesAndGroupsThem) {

@@ -204,6 +204,43 @@ TEST(Config, RouteMustNameKnownReceivers) {
   EXPECT_NE(r.error().message().find("unknown receiver 'ghost'"), std::string::npos);
 }
 
+TEST(Config, IncidentPolicyNamesKnownReceiversAndActions) {
+  constexpr std::string_view kReceivers = R"yaml(
+receivers:
+  - {name: slack, slack: {url: "http://127.0.0.1:9/hook"}}
+  - {name: pager, webhook: {url: "http://127.0.0.1:9/page"}}
+)yaml";
+  auto ok = load_config_yaml(std::string(kReceivers) + R"yaml(
+incidents:
+  ack_timeout: 10m
+  escalation: [slack, pager]
+  on_open:
+    - notify: pager
+    - open_breaker: payments
+)yaml");
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(ok->incidents.ack_timeout, std::chrono::minutes(10));
+  EXPECT_EQ(ok->incidents.escalation, (std::vector<std::string>{"slack", "pager"}));
+  ASSERT_EQ(ok->incidents.on_open.size(), 2u);
+  EXPECT_EQ(ok->incidents.on_open[0].kind, action_kind::notify);
+  EXPECT_EQ(ok->incidents.on_open[0].name, "pager");
+  EXPECT_EQ(ok->incidents.on_open[1].kind, action_kind::open_breaker);
+  EXPECT_EQ(ok->incidents.on_open[1].name, "payments");
+  EXPECT_EQ(load_config_yaml(kReceivers)->incidents.ack_timeout, std::chrono::minutes(15));
+
+  auto ghost =
+      load_config_yaml(std::string(kReceivers) + "incidents:\n  escalation: [slack, ghost]\n");
+  ASSERT_FALSE(ghost);
+  EXPECT_EQ(ghost.error().details().at("path"), "incidents.escalation[1]");
+  EXPECT_EQ(ghost.error().details().at("line"), 6);
+  EXPECT_NE(ghost.error().message().find("unknown receiver 'ghost'"), std::string::npos);
+  EXPECT_FALSE(load_config_yaml(std::string(kReceivers) +
+                                "incidents:\n  on_open: [{notify: slack, open_breaker: b}]\n"));
+  EXPECT_FALSE(load_config_yaml(std::string(kReceivers) +
+                                "incidents:\n  on_open: [{run_handler: drain}]\n"));
+  EXPECT_FALSE(load_config_yaml("incidents:\n  ack_timeout: 0\n"));
+}
+
 TEST(Config, DuplicateRuleNamesAreRejected) {
   EXPECT_FALSE(
       load_rules_yaml("rules:\n  - alert: A\n    threshold: {metric: m, above: 1}\n"
