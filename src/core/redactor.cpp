@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <regex>
 
 namespace keel {
@@ -42,31 +43,37 @@ constexpr std::array<std::string_view, 8> kSensitiveKeys = {
 constexpr std::array<std::string_view, 4> kHeaderKeys = {"authorization", "proxyauthorization",
                                                          "cookie", "setcookie"};
 
-// The key lower-cased with separators dropped, and its last word, in a fixed
-// buffer: deciding costs no allocation. Only the last kMaxKey characters of
-// a longer key are looked at (the last word is what matters).
+// The key lower-cased with separators dropped, and where each of its words
+// starts, in a fixed buffer: deciding costs no allocation. Only the last
+// kMaxKey characters of a longer key are looked at (the last words are what
+// matter).
 struct key_words {
   static constexpr std::size_t kMaxKey = 64;
   char buf[kMaxKey];
+  std::uint8_t starts[kMaxKey];  // word starts in buf, ascending
   std::size_t size = 0;
-  std::size_t last_start = 0;
-  std::string_view joined() const { return {buf, size}; }
-  std::string_view last() const { return {buf + last_start, size - last_start}; }
+  std::size_t words = 0;
+  std::string_view last() const { return suffix(words - 1); }
+  // Word w and every word after it, joined: "setcookie" in "x.set-cookie".
+  std::string_view suffix(std::size_t w) const {
+    return words == 0 ? std::string_view{} : std::string_view{buf + starts[w], size - starts[w]};
+  }
 };
 
 key_words split_key(std::string_view key) {
   if (key.size() > key_words::kMaxKey) key = key.substr(key.size() - key_words::kMaxKey);
   key_words k;
+  bool boundary = true;
   for (std::size_t i = 0; i < key.size(); ++i) {
     const char c = key[i];
     if (c == '_' || c == '-' || c == '.') {
-      k.last_start = k.size;
+      boundary = true;
       continue;
     }
     // camelCase boundary: "apiKey" -> "api" | "key"
-    if (i > 0 && c >= 'A' && c <= 'Z' && key[i - 1] >= 'a' && key[i - 1] <= 'z') {
-      k.last_start = k.size;
-    }
+    if (i > 0 && c >= 'A' && c <= 'Z' && key[i - 1] >= 'a' && key[i - 1] <= 'z') boundary = true;
+    if (boundary) k.starts[k.words++] = static_cast<std::uint8_t>(k.size);
+    boundary = false;
     k.buf[k.size++] = lower(c);
   }
   return k;
@@ -74,6 +81,16 @@ key_words split_key(std::string_view key) {
 
 bool in(std::string_view word, const auto& list) noexcept {
   return std::find(list.begin(), list.end(), word) != list.end();
+}
+
+// Whether the key's last words, joined, are one of `list`. Only whole trailing
+// words count, so what precedes them ("122-47-2767.set-cookie", or the same
+// with its number masked) never changes the answer: redacting is idempotent.
+bool ends_with_one_of(const key_words& k, const auto& list) noexcept {
+  for (std::size_t w = 0; w < k.words; ++w) {
+    if (in(k.suffix(w), list)) return true;
+  }
+  return false;
 }
 
 // Luhn checksum over the digits of s (separators ignored).
@@ -118,12 +135,14 @@ struct redactor::compiled {
     for (const auto& f : field_names) {
       if (iequals(key, f)) return true;
     }
-    if (in(k.joined(), kSensitiveKeys) || in(k.last(), kSensitiveLastWords)) return true;
+    if (ends_with_one_of(k, kSensitiveKeys) || in(k.last(), kSensitiveLastWords)) return true;
     // A bare "key" is sensitive as "key=...", but "primary key: id" is prose.
-    return k.last() == "key" && (separator == '=' || k.joined() != "key");
+    return k.last() == "key" && (separator == '=' || k.words > 1);
   }
 
-  bool header_key(std::string_view key) const { return in(split_key(key).joined(), kHeaderKeys); }
+  bool header_key(std::string_view key) const {
+    return ends_with_one_of(split_key(key), kHeaderKeys);
+  }
 
   void builtin(std::string_view in, std::string& out, bool& changed) const;
 };

@@ -107,10 +107,24 @@ TEST(Redactor, IsIdempotent) {
            "41513k23keyphrase://passphrase:@\0://u'\x17@411gA:"s,
            "req://password=h:WWord@b"s,
            "x://passphrase:@\0://u'@h"s,
+           // Found by fuzz_redactor: masking the number in front of a key
+           // must not make the key sensitive for the second pass.
+           "122-47-2767.setcookie::"s,
+           "4111111111111111_api_key: v"s,
        }) {
     const std::string once = redactor::standard().redact(s);
     EXPECT_EQ(redactor::standard().redact(once), once) << s;
   }
+}
+
+TEST(Redactor, SensitiveKeysMatchTheirLastWholeWords) {
+  const auto& r = redactor::standard();
+  EXPECT_EQ(r.redact("stripe_api_key=sk_live_1"), "stripe_api_key=[REDACTED]");
+  EXPECT_EQ(r.redact("upstream.Set-Cookie: a=b; c=d"), "upstream.Set-Cookie: [REDACTED]");
+  EXPECT_EQ(r.redact("x.client-secret: abc"), "x.client-secret: [REDACTED]");
+  // Only whole words: "unsetcookie" is not "set cookie", "monkey" not "key".
+  EXPECT_EQ(r.redact("unsetcookie: yes"), "unsetcookie: yes");
+  EXPECT_EQ(r.redact("monkey: banana"), "monkey: banana");
 }
 
 TEST(Redactor, UrlCredentialsEndAtTheAuthority) {
