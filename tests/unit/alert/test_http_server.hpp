@@ -1,23 +1,21 @@
 // A tiny HTTP/1.1 receiver on 127.0.0.1 for delivery tests, on plain
-// sockets. It starts bound but not listening, so connections are refused
-// (a receiver that is down); listen() brings it up on the same port. It then
+// sockets (test_loopback_listener.hpp). It starts bound but not listening, so
+// connections are refused (a receiver that is down); listen() brings it up on
+// the same port. It then
 // answers every request with the configured status, or hangs (reads the
 // request and never answers) to exercise client timeouts.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "test_loopback_listener.hpp"
 
 namespace keel::alert::testing {
 
@@ -31,37 +29,13 @@ struct received_request {
 
 class test_http_server {
  public:
-  test_http_server() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~test_http_server() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    for (int c : hung_)
-      ::close(c);
-    ::close(fd_);
-  }
-  test_http_server(const test_http_server&) = delete;
-  test_http_server& operator=(const test_http_server&) = delete;
-
-  int port() const { return port_; }
+  int port() const { return listener_.port(); }
   std::string url(const std::string& path = "/alerts") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return "http://127.0.0.1:" + std::to_string(port()) + path;
   }
 
   void listen() {
-    ::listen(fd_, 64);
-    thread_ = std::thread([this] { serve(); });
+    listener_.listen(64, [this](int c) { return handle(c); });
   }
   void respond_with(int status, std::string extra_headers = {}) {
     std::lock_guard lock(mu_);
@@ -86,16 +60,8 @@ class test_http_server {
   }
 
  private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      handle(c);
-    }
-  }
-  void handle(int c) {
+  // False when the request was left unanswered (the socket stays open).
+  bool handle(int c) {
     std::string buf;
     char chunk[4096];
     std::size_t header_end = std::string::npos, need = 0;
@@ -124,14 +90,11 @@ class test_http_server {
       std::lock_guard lock(mu_);
       requests_.push_back(r);
     }
-    if (status == 0) {
-      hung_.push_back(c);  // never answered; closed at the end
-      return;
-    }
+    if (status == 0) return false;
     const std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\n" + extra +
                              "Content-Length: 0\r\nConnection: close\r\n\r\n";
     (void)!::write(c, resp.data(), resp.size());
-    ::close(c);
+    return true;
   }
   static std::size_t content_length(const std::string& b) {
     std::string lower = b;
@@ -170,15 +133,11 @@ class test_http_server {
     return r;
   }
 
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
   mutable std::mutex mu_;
   int status_ = 200;
   std::string extra_;
   std::vector<received_request> requests_;
-  std::vector<int> hung_;
+  loopback_listener listener_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace keel::alert::testing

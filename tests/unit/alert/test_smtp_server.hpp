@@ -1,23 +1,22 @@
 // A tiny SMTP server (RFC 5321's minimum: EHLO/HELO, MAIL, RCPT, DATA, RSET,
-// NOOP, QUIT) on 127.0.0.1 for email delivery tests, on plain sockets, in the
-// shape of test_http_server.hpp. It starts bound but not listening, so
+// NOOP, QUIT) on 127.0.0.1 for email delivery tests, on plain sockets
+// (test_loopback_listener.hpp), like test_http_server.hpp. It starts bound but not listening, so
 // connections are refused (a mail relay that is down); listen() brings it up
 // on the same port. The reply to RCPT and to the end of DATA is settable, so
 // a test can make the relay refuse a recipient (550) or defer a message
 // (451); hang() leaves the end of DATA unanswered.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "test_loopback_listener.hpp"
 
 namespace keel::alert::testing {
 
@@ -31,33 +30,13 @@ struct received_mail {
 
 class test_smtp_server {
  public:
-  test_smtp_server() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~test_smtp_server() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    for (int c : hung_)
-      ::close(c);
-    ::close(fd_);
-  }
-  test_smtp_server(const test_smtp_server&) = delete;
-  test_smtp_server& operator=(const test_smtp_server&) = delete;
-
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(listener_.port()); }
 
   void listen() {
-    ::listen(fd_, 16);
-    thread_ = std::thread([this] { serve(); });
+    listener_.listen(16, [this](int c) {
+      ++sessions_;
+      return session(c);
+    });
   }
   // The reply to each RCPT TO (250 accepts the recipient).
   void reply_to_rcpt(int code) {
@@ -86,21 +65,6 @@ class test_smtp_server {
   int sessions() const { return sessions_.load(); }
 
  private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      ++sessions_;
-      if (session(c)) {
-        ::close(c);
-      } else {
-        hung_.push_back(c);  // never answered; closed at the end
-      }
-    }
-  }
-
   // One line (without CRLF); false when the client went away or was silent
   // for 2 s.
   bool read_line(int c, std::string& buf, std::string& line) {
@@ -112,7 +76,7 @@ class test_smtp_server {
         return true;
       }
       pollfd p{c, POLLIN, 0};
-      if (stop_ || ::poll(&p, 1, 2000) <= 0) return false;
+      if (listener_.stopping() || ::poll(&p, 1, 2000) <= 0) return false;
       char chunk[4096];
       const auto n = ::read(c, chunk, sizeof chunk);
       if (n <= 0) return false;
@@ -203,16 +167,12 @@ class test_smtp_server {
     return true;
   }
 
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
   std::atomic<int> sessions_{0};
-  std::thread thread_;
   mutable std::mutex mu_;
   int rcpt_code_ = 250;
   int data_code_ = 250;
   std::vector<received_mail> mails_;
-  std::vector<int> hung_;  // the server thread's only
+  loopback_listener listener_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace keel::alert::testing
