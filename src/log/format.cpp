@@ -243,9 +243,13 @@ bool formatter::sensitive(std::string_view key) {
 
 void formatter::member(std::string_view key, std::string& out, bool& is_sensitive,
                        std::uint16_t taken) {
-  const key_slot* k = key_info(key);
-  if (k != nullptr && (k->reserved & taken) == 0) {
-    out.append(k->member);
+  if (const key_slot* k = key_info(key)) {
+    if ((k->reserved & taken) == 0) {
+      out.append(k->member);
+    } else {
+      out.append(",\"fields.");
+      out.append(k->member, 2);  // past its ,"
+    }
     is_sensitive = k->sensitive;
     return;
   }
