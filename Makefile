@@ -45,8 +45,9 @@ test-release: $(BUILD)/release/build.ninja
 	cd $(BUILD)/release && $(CTEST)
 
 # Sanitizer builds optimise at -O1 with line tables only (-g1): what the
-# sanitizers' own docs advise, and it compiles in half the time of -O2 -g
-# while reports keep function, file and line.
+# sanitizers' own docs advise, and the ASan build takes about 30 % less time
+# than at -O2 -g (832 s against 1170 s on 2 cores) while reports keep
+# function, file and line.
 SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DKEEL_BUILD_BENCH=OFF
 
