@@ -108,6 +108,11 @@ struct rule_engine::slot {
   compiled_rule r;
   std::uint64_t generation = 0;
   bool bound_once = false;
+  // Added before the engine's first cycle: the series it finds then hold
+  // only what happened since the process started (every source starts at
+  // zero), so they count from zero rather than from a baseline. Without
+  // this the events of a crash loop's first seconds never count.
+  bool counts_from_zero = false;
   std::vector<bound_series> series;
   std::vector<alert_group> groups;
   std::map<label_set, carried_state> carried;  // from a replaced rule, consumed at bind
@@ -147,6 +152,7 @@ result<void> rule_engine::upsert(rule r) {
     if (s->r.def.name != c->def.name) continue;
     auto fresh = std::make_unique<slot>();
     fresh->r = std::move(*c);
+    fresh->counts_from_zero = !evaluated_once_;
     for (const auto& g : s->groups) {
       if (g.state == alert_state::inactive) continue;
       fresh->carried[g.key] = {g.state, g.active_since, g.fired_at, g.last_true};
@@ -161,6 +167,7 @@ result<void> rule_engine::upsert(rule r) {
   }
   auto s = std::make_unique<slot>();
   s->r = std::move(*c);
+  s->counts_from_zero = !evaluated_once_;
   slots_.push_back(std::move(s));
   return ok();
 }
@@ -274,7 +281,7 @@ void rule_engine::bind(slot& s, time_point now, std::uint64_t gen) {
       b.last_sum = old->last_sum;
       b.last_count = old->last_count;
       b.last_buckets = std::move(old->last_buckets);
-    } else if (first) {
+    } else if (first && !s.counts_from_zero) {
       b.baseline = true;
     }
     next.push_back(std::move(b));
@@ -515,6 +522,7 @@ void rule_engine::evaluate(evaluation& out) {
       eval_slot(*s, now, out);
   }
   out.rules = slots_.size();
+  evaluated_once_ = true;
   if (changed_) {
     changed_ = false;
     auto fresh = std::make_shared<const std::vector<alert>>(active_locked());

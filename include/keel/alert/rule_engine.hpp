@@ -19,9 +19,12 @@
 // Windows: each alert keeps a ring of totals sampled once per `interval`,
 // sized window / interval + 2 when the rule binds, so a window is exact to
 // one interval; until a window has elapsed it covers the time since the rule
-// started watching. A series that appears after the rule started counts from
-// zero (it is new); one that was there at the start counts from its value
-// then. Counter resets (a drop) count the new value as the increase.
+// started watching. A rule present before the first cycle counts every
+// series from zero: a source's series start at zero with the process, so
+// an event recorded before that cycle (a crash loop's first seconds) counts.
+// A rule added later counts from the values its series had then (a series
+// that appears after it counts from zero: it is new). Counter resets (a
+// drop) count the new value as the increase.
 //
 // Thread safety: all member functions may be called concurrently; evaluate()
 // holds the engine's lock for a cycle. Cost: a cycle is one virtual read per
@@ -139,6 +142,7 @@ class rule_engine {
   std::vector<alert> orphaned_;  // firing alerts of removed rules, resolved next cycle
   std::uint64_t dropped_ = 0;
   bool changed_ = true;  // an alert changed state since the last publish
+  bool evaluated_once_ = false;
   mutable std::mutex pub_mu_;
   std::shared_ptr<const std::vector<alert>> published_ =
       std::make_shared<const std::vector<alert>>();

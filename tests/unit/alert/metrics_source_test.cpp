@@ -107,8 +107,9 @@ TEST_F(MetricsSource, SeedErrorRateOverStatusChildrenFiresOnceMoreThanAHundredRe
                                     .labels = {"method", "status"}})
                        .value();
   auto& ok = requests->labels("GET", "200");
+  ok.inc(40);  // before the rule (added after the first cycle): its baseline, not counted
+  (void)step();
   add(error_rate_rule());
-  ok.inc(40);  // before the first cycle: the rule's baseline, not counted
   (void)step();
   ok.inc(50);
   // The 5xx child is created after the rule bound: it is found at the next
@@ -145,7 +146,8 @@ TEST_F(MetricsSource, SeedSlowResponseTimeUsesTheHistogramAverage) {
                                      .buckets = {0.1, 0.5, 1, 2.5, 5, 10}})
                       .value();
   auto& orders = latency->labels("/orders");
-  orders.observe(30);  // before the rule: outside every window
+  orders.observe(30);  // before the rule (added after the first cycle): outside every window
+  (void)step();
   add(rule{.name = "SlowResponseTime",
            .cond = {.kind = condition_kind::histogram_average,
                     .series = {.metric = "http_request_duration_seconds"},

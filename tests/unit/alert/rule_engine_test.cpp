@@ -144,6 +144,7 @@ TEST_F(RuleEngine, IncreaseCountsOnlyWhatHappenedInsideTheWindow) {
 TEST_F(RuleEngine, CounterResetCountsTheNewValueAsIncrease) {
   auto c = table.counter("restarts_total", {});
   c->set(100);
+  (void)step();  // the rule comes later: the 100 are before it
   add(rule{.name = "Churn",
            .cond = {.kind = condition_kind::increase,
                     .series = {.metric = "restarts_total"},
@@ -305,6 +306,38 @@ TEST_F(RuleEngine, SeriesAppearingLaterAreBoundAndCountFromZero) {
   auto ev = step();
   ASSERT_EQ(ev.fired.size(), 1u);
   EXPECT_EQ(ev.fired[0].labels.get("job"), "x");
+}
+
+rule errors_at_least(double n) {
+  return rule{.name = "Errors",
+              .cond = {.kind = condition_kind::increase,
+                       .series = {.metric = "errors_total"},
+                       .window = 5min,
+                       .op = compare::at_least,
+                       .threshold = n}};
+}
+
+// The crash-loop case: errors recorded between the start and the first
+// cycle are part of the window.
+TEST_F(RuleEngine, RuleAddedBeforeTheFirstCycleCountsWhatCameBeforeIt) {
+  auto c = table.counter("errors_total", {{"job", "x"}});
+  c->add(50);
+  add(errors_at_least(1));
+  auto ev = step();
+  ASSERT_EQ(ev.fired.size(), 1u);
+  EXPECT_EQ(ev.fired[0].value, 50);
+}
+
+TEST_F(RuleEngine, RuleAddedAfterTheFirstCycleCountsFromWhenItWasAdded) {
+  auto c = table.counter("errors_total", {{"job", "x"}});
+  c->add(50);
+  (void)step();
+  add(errors_at_least(1));
+  EXPECT_TRUE(step().fired.empty());  // the 50 happened before the rule
+  c->add(1);
+  auto ev = step();
+  ASSERT_EQ(ev.fired.size(), 1u);
+  EXPECT_EQ(ev.fired[0].value, 1);
 }
 
 TEST_F(RuleEngine, LabelsAndAnnotationsAreTemplated) {
