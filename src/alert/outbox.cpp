@@ -1,5 +1,7 @@
 #include "keel/alert/outbox.hpp"
 
+#include <algorithm>
+
 #include "alert/internal/db.hpp"
 
 namespace keel::alert {
@@ -78,20 +80,28 @@ result<std::vector<outbox_message>> outbox::due(std::string_view receiver,
                                                 std::size_t limit) {
   auto& d = st_.db();
   std::lock_guard lock(d.mutex());
+  // Head of line: the receiver's oldest pending messages, up to the first
+  // that is not due. A newer message never overtakes an older one that is
+  // backing off, so a `resolved` cannot arrive before its `firing`.
   static const std::string sql = std::string("SELECT ") + kColumns +
-                                 " FROM outbox WHERE state=0 AND receiver=? AND"
-                                 " next_attempt_at<=? ORDER BY id LIMIT ?";
+                                 " FROM outbox WHERE state=0 AND receiver=? ORDER BY id LIMIT ?";
   auto s = d.prepare(sql.c_str());
   if (!s) return fail(s.error());
-  (*s)->bind(1, receiver).bind(2, to_ns(now)).bind(3, static_cast<std::int64_t>(limit));
-  return read_messages(**s);
+  (*s)->bind(1, receiver).bind(2, static_cast<std::int64_t>(limit));
+  auto rows = read_messages(**s);
+  if (!rows) return rows;
+  const auto first_waiting = std::find_if(rows->begin(), rows->end(),
+                                          [&](const auto& m) { return m.next_attempt_at > now; });
+  rows->erase(first_waiting, rows->end());
+  return rows;
 }
 
 result<std::optional<std::chrono::system_clock::time_point>> outbox::next_due(
     std::string_view receiver) {
   auto& d = st_.db();
   std::lock_guard lock(d.mutex());
-  auto s = d.prepare("SELECT min(next_attempt_at) FROM outbox WHERE state=0 AND receiver=?");
+  auto s = d.prepare(
+      "SELECT next_attempt_at FROM outbox WHERE state=0 AND receiver=? ORDER BY id LIMIT 1");
   if (!s) return fail(s.error());
   (*s)->bind(1, receiver);
   auto row = (*s)->step();

@@ -142,6 +142,28 @@ TEST_F(Delivery, EveryNotificationArrivesThroughDownErrorsAndHangs) {
   EXPECT_EQ(c.failures, 3u);
 }
 
+// A notification queued while an older one backs off waits behind it: a
+// `resolved` never reaches a receiver before its `firing`.
+TEST_F(Delivery, NewerNotificationNeverOvertakesOneThatIsBackingOff) {
+  enqueue(1);
+  auto w = worker();
+  EXPECT_EQ(w->run_once("hook"), 1u);  // refused: n-0 backs off 30 s
+  clock.advance(1s);
+  notifier nt(*box, {hook}, clock);
+  ASSERT_GT(nt.enqueue(note(1, clock)).value(), 0);
+  server.listen();
+  server.respond_with(200);
+  EXPECT_EQ(w->run_once("hook"), 0u);  // n-1 is due, but n-0 is ahead of it
+  EXPECT_TRUE(server.requests().empty());
+  EXPECT_EQ(box->next_due("hook").value(), box->pending(10)->at(0).next_attempt_at);
+  clock.advance(30s);
+  EXPECT_EQ(w->run_once("hook"), 2u);
+  auto got = server.accepted();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].headers.at("x-keel-dedup-key"), "n-0");
+  EXPECT_EQ(got[1].headers.at("x-keel-dedup-key"), "n-1");
+}
+
 TEST_F(Delivery, ClientErrorGoesToDeadLettersWithoutRetry) {
   server.listen();
   server.respond_with(400);
