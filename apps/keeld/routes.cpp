@@ -250,7 +250,8 @@ void add_exercise_routes(http::router& r, service& svc) {
           if (!m) co_return keel::fail(std::move(m.error()));
           message = std::move(*m);
         }
-        auto out = co_await svc.workers().run([&] { return svc.send_test_alert(message); });
+        auto out = co_await svc.workers().run(
+            [&] { return svc.alerting().send_test_notification(message); });
         if (!out) co_return keel::fail(std::move(out.error()));
         res.set_json(*out);
         co_return result<void>{};
@@ -265,7 +266,7 @@ void add_issue_routes(http::router& r, service& svc) {
   r.post(
       "/api/v1/events",
       [&svc](request& req, response& res) -> task<result<void>> {
-        if (!svc.store()) co_return svc.flush_store();  // 503 while degraded
+        if (!svc.alerting().store()) co_return keel::fail(svc.alerting().store_unavailable());
         auto body = req.json();
         if (!body) co_return keel::fail(std::move(body.error()));
         const json* list = &*body;
@@ -310,19 +311,20 @@ void add_issue_routes(http::router& r, service& svc) {
           keel::error e(keel::codes::field_validation_error, "invalid events");
           co_return keel::fail(e.with_detail("errors", errors));
         }
+        // Durable before the 202: stored (events and their groups in one
+        // transaction, shared with concurrent requests) and only then
+        // counted, on a worker thread. 503 + Retry-After when the store
+        // cannot take them: nothing of them is kept.
+        auto out = co_await svc.workers().run(
+            [&svc, &events] { return svc.alerting().ingest(std::move(events)); });
+        if (!out) co_return keel::fail(std::move(out.error()));
         auto accepted = json::array();
-        for (auto& e : events) {
-          auto out = svc.tracker().record(std::move(e));
-          if (!out) co_return keel::fail(std::move(out.error()));
-          accepted.push_back({{"issue", out->fingerprint},
-                              {"count", out->count},
-                              {"new_issue", out->new_group},
-                              {"regression", out->regression}});
+        for (const auto& o : *out) {
+          accepted.push_back({{"issue", o.fingerprint},
+                              {"count", o.count},
+                              {"new_issue", o.new_group},
+                              {"regression", o.regression}});
         }
-        // Durable before the 202: the flush commits this batch (and any other
-        // buffered) in one transaction, on a worker thread.
-        auto flushed = co_await svc.workers().run([&svc] { return svc.flush_store(); });
-        if (!flushed) co_return keel::fail(std::move(flushed.error()));
         res.set_json({{"accepted", accepted.size()}, {"events", accepted}}, 202);
         co_return result<void>{};
       },
@@ -346,7 +348,7 @@ void add_issue_routes(http::router& r, service& svc) {
         }
         const bool all = req.query("status").value_or("open") == "all";
         json items = json::array();
-        for (const auto& g : svc.tracker().top_groups(*n, order, all)) {
+        for (const auto& g : svc.alerting().tracker().top_groups(*n, order, all)) {
           items.push_back(group_json(g, false));
         }
         res.set_json({{"issues", items}});
@@ -358,7 +360,7 @@ void add_issue_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) -> result<void> {
         auto id = id_param(req, "id");
         if (!id) return keel::fail(std::move(id.error()));
-        auto g = svc.tracker().group(*id);
+        auto g = svc.alerting().tracker().group(*id);
         if (!g) return keel::fail(not_found("issue", *id));
         res.set_json(group_json(*g, true));
         return {};
@@ -370,9 +372,9 @@ void add_issue_routes(http::router& r, service& svc) {
       if (!id) return keel::fail(std::move(id.error()));
       result<void> done;
       if (action == "resolve") {
-        done = svc.tracker().resolve(*id);
+        done = svc.alerting().tracker().resolve(*id);
       } else if (action == "reopen") {
-        done = svc.tracker().reopen(*id);
+        done = svc.alerting().tracker().reopen(*id);
       } else {
         keel::alert::ignore_options o;
         if (auto c = req.query("count")) {
@@ -383,11 +385,11 @@ void add_issue_routes(http::router& r, service& svc) {
           }
           o.for_count = n;
         }
-        done = svc.tracker().ignore(*id, o);
+        done = svc.alerting().tracker().ignore(*id, o);
       }
       if (!done) return done;
       svc.audit("issue." + action, "issue:" + std::string(*id));
-      res.set_json(group_json(*svc.tracker().group(*id), false));
+      res.set_json(group_json(*svc.alerting().tracker().group(*id), false));
       return {};
     };
   };
@@ -404,7 +406,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       "/api/v1/rules",
       [&svc](request&, response& res) {
         json items = json::array();
-        for (const auto& rule : svc.rules().rules())
+        for (const auto& rule : svc.alerting().rules().rules())
           items.push_back(rule_json(rule));
         res.set_json({{"rules", items}});
       },
@@ -414,7 +416,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) -> result<void> {
         auto name = id_param(req, "name");
         if (!name) return keel::fail(std::move(name.error()));
-        for (const auto& rule : svc.rules().rules()) {
+        for (const auto& rule : svc.alerting().rules().rules()) {
           if (rule.name == *name) {
             res.set_json(rule_json(rule));
             return {};
@@ -431,7 +433,7 @@ void add_alerting_routes(http::router& r, service& svc) {
         json names = json::array();
         for (auto& rule : *rules) {
           names.push_back(rule.name);
-          if (auto u = svc.rules().upsert(std::move(rule)); !u) return u;
+          if (auto u = svc.alerting().rules().upsert(std::move(rule)); !u) return u;
         }
         svc.audit("rules.upsert", "rules", {{"rules", names}});
         res.set_json({{"upserted", names}}, 201);
@@ -449,7 +451,7 @@ void add_alerting_routes(http::router& r, service& svc) {
           return keel::fail(keel::codes::validation_error,
                             "the body must hold one rule whose alert name is the path's");
         }
-        if (auto u = svc.rules().upsert(std::move((*rules)[0])); !u) return u;
+        if (auto u = svc.alerting().rules().upsert(std::move((*rules)[0])); !u) return u;
         svc.audit("rules.put", "rule:" + std::string(*name));
         res.set_json({{"upserted", {*name}}});
         return {};
@@ -460,7 +462,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) -> result<void> {
         auto name = id_param(req, "name");
         if (!name) return keel::fail(std::move(name.error()));
-        if (auto d = svc.rules().remove(*name); !d) return d;
+        if (auto d = svc.alerting().rules().remove(*name); !d) return d;
         svc.audit("rules.delete", "rule:" + std::string(*name));
         res.set_status(204);
         return {};
@@ -471,10 +473,10 @@ void add_alerting_routes(http::router& r, service& svc) {
       "/api/v1/alerts",
       [&svc](request&, response& res) {
         json items = json::array();
-        for (const auto& a : svc.rules().active()) {
+        for (const auto& a : svc.alerting().rules().active()) {
           items.push_back(alert_json(a));
-          items.back()["silenced"] = svc.dispatch().silenced(a.labels);
-          items.back()["inhibited"] = svc.dispatch().inhibited(a.labels);
+          items.back()["silenced"] = svc.alerting().dispatch().silenced(a.labels);
+          items.back()["inhibited"] = svc.alerting().dispatch().inhibited(a.labels);
         }
         res.set_json({{"alerts", items}});
       },
@@ -485,7 +487,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request&, response& res) {
         json items = json::array();
         const auto now = svc.clock().system_now();
-        for (const auto& s : svc.dispatch().silences())
+        for (const auto& s : svc.alerting().dispatch().silences())
           items.push_back(silence_json(s, now));
         res.set_json({{"silences", items}});
       },
@@ -533,7 +535,7 @@ void add_alerting_routes(http::router& r, service& svc) {
         if (!comment) return keel::fail(std::move(comment.error()));
         s.created_by = std::move(*by);
         s.comment = std::move(*comment);
-        auto id = svc.add_silence(s);
+        auto id = svc.alerting().add_silence(s);
         if (!id) return keel::fail(std::move(id.error()));
         s.id = *id;
         svc.audit("silence.create", "silence:" + *id, {{"matchers", (*body)["matchers"]}});
@@ -546,7 +548,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) -> result<void> {
         auto id = id_param(req, "id");
         if (!id) return keel::fail(std::move(id.error()));
-        if (auto e = svc.expire_silence(*id); !e) return e;
+        if (auto e = svc.alerting().expire_silence(*id); !e) return e;
         svc.audit("silence.expire", "silence:" + std::string(*id));
         res.set_status(204);
         return {};
@@ -558,7 +560,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) {
         const bool all = req.query("state").value_or("open") == "all";
         json items = json::array();
-        for (const auto& i : svc.incidents().list(all))
+        for (const auto& i : svc.alerting().incidents().list(all))
           items.push_back(incident_json(i, false));
         res.set_json({{"incidents", items}});
       },
@@ -568,7 +570,7 @@ void add_alerting_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) -> result<void> {
         auto id = id_param(req, "id");
         if (!id) return keel::fail(std::move(id.error()));
-        auto i = svc.incidents().get(*id);
+        auto i = svc.alerting().incidents().get(*id);
         if (!i) return keel::fail(not_found("incident", *id));
         res.set_json(incident_json(*i, true));
         return {};
@@ -578,11 +580,11 @@ void add_alerting_routes(http::router& r, service& svc) {
     return [&svc, ack](request& req, response& res) -> result<void> {
       auto id = id_param(req, "id");
       if (!id) return keel::fail(std::move(id.error()));
-      auto done =
-          ack ? svc.incidents().acknowledge(*id, "admin") : svc.incidents().resolve(*id, "admin");
+      auto done = ack ? svc.alerting().incidents().acknowledge(*id, "admin")
+                      : svc.alerting().incidents().resolve(*id, "admin");
       if (!done) return done;
       svc.audit(ack ? "incident.acknowledge" : "incident.resolve", "incident:" + std::string(*id));
-      res.set_json(incident_json(*svc.incidents().get(*id), false));
+      res.set_json(incident_json(*svc.alerting().incidents().get(*id), false));
       return {};
     };
   };
@@ -608,7 +610,7 @@ void add_admin_routes(http::router& r, service& svc) {
   r.get(
       base + "/errors/stats",
       [&svc](request&, response& res) {
-        const auto s = svc.tracker().stats();
+        const auto s = svc.alerting().tracker().stats();
         res.set_json({{"total", s.total},
                       {"groups", s.groups},
                       {"by_code", s.by_code},
@@ -646,7 +648,7 @@ void add_admin_routes(http::router& r, service& svc) {
         auto n = limit_of(req, 50);
         if (!n) return keel::fail(std::move(n.error()));
         json items = json::array();
-        for (const auto& e : svc.tracker().recent(*n)) {
+        for (const auto& e : svc.alerting().tracker().recent(*n)) {
           items.push_back(json::parse(keel::alert::to_json(e).dump()));
         }
         res.set_json({{"errors", items}});
@@ -694,8 +696,8 @@ void add_admin_routes(http::router& r, service& svc) {
             co_return keel::fail(keel::codes::validation_error, "after must be a sequence number");
           }
         }
-        auto d = svc.store();
-        if (!d) co_return svc.flush_store();  // 503 while degraded
+        auto d = svc.alerting().store();
+        if (!d) co_return keel::fail(svc.alerting().store_unavailable());
         auto entries = co_await svc.workers().run([&] { return d->audit->list(after, *n); });
         if (!entries) co_return keel::fail(std::move(entries.error()));
         json items = json::array();
@@ -717,8 +719,8 @@ void add_admin_routes(http::router& r, service& svc) {
   r.get(
       "/admin/api/audit/verify",
       [&svc](request&, response& res) -> task<result<void>> {
-        auto d = svc.store();
-        if (!d) co_return svc.flush_store();
+        auto d = svc.alerting().store();
+        if (!d) co_return keel::fail(svc.alerting().store_unavailable());
         auto v = co_await svc.workers().run([&] { return d->audit->verify(); });
         if (!v) co_return keel::fail(std::move(v.error()));
         res.set_json({{"ok", v->ok},

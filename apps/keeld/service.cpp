@@ -151,70 +151,25 @@ keel::result<void> service::build() {
   health_ = std::make_unique<keel::health::registry>(
       keel::health::registry_options{.cache_interval = 1s, .metrics = &metrics_});
 
-  // Alerting state. The store may fail to open: keeld then runs degraded.
-  tracker_ = std::make_unique<keel::alert::error_tracker>(clock_, keel::alert::tracker_options{},
-                                                          &store_sink_);
-  if (auto r = open_store(); !r) {
-    log_.error("store unavailable, starting degraded; retrying every second",
-               kv("error", r.error()));
-  }
+  // The alerting pipeline: events in, notifications out, with its store.
   metrics_source_ = std::make_unique<keel::alert::metrics_source>(metrics_);
-  engine_ = std::make_unique<keel::alert::rule_engine>(
-      std::vector<const keel::alert::series_source*>{&tracker_->series(), metrics_source_.get()},
-      clock_, keel::alert::engine_options{.interval = cfg_.evaluation_interval});
-  if (auto r = metrics_.add_collector(std::make_shared<keel::alert::alerts_collector>(*engine_));
-      !r) {
-    return r;
-  }
-  delivery_metrics_ = std::make_shared<keel::alert::delivery_collector>(clock_);
-  if (auto r = metrics_.add_collector(delivery_metrics_); !r) return r;
-  dispatcher_ = std::make_unique<keel::alert::dispatcher>(
-      cfg_.alerting.root.value_or(keel::alert::route{.receiver = ""}), clock_);
-  // The incident policy (escalation, on_open) is read once, at start: a
-  // reload does not move open incidents between policies.
-  keel::alert::incident_options io;
-  io.ack_timeout = cfg_.alerting.incidents.ack_timeout;
-  io.escalation = cfg_.alerting.incidents.escalation;
-  io.on_open = cfg_.alerting.incidents.on_open;
-  io.breaker_opener = [this](std::string_view name) -> keel::result<void> {
-    auto b = breakers_.find(name);
-    if (!b) return keel::fail(keel::codes::resource_not_found, "no breaker " + std::string(name));
-    b->force_open();
-    return {};
-  };
-  incidents_ = std::make_unique<keel::alert::incident_manager>(clock_, std::move(io));
-  sync_silences();
-  if (auto r = reload(cfg_); !r) return r;
-
+  auto p = keel::alert::pipeline::create(
+      clock_,
+      keel::alert::pipeline_options{.data_dir = cfg_.data_dir,
+                                    .self_service = cfg_.service_name,
+                                    .evaluation_interval = cfg_.evaluation_interval,
+                                    .dispatch_interval = cfg_.dispatch_interval,
+                                    .series = {metrics_source_.get()},
+                                    .metrics = &metrics_,
+                                    .breakers = &breakers_,
+                                    .random = &random_},
+      cfg_.alerting);
+  if (!p) return keel::fail(std::move(p.error()));
+  pipeline_ = std::move(*p);
+  prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_, resilience_events_);
+  prober_->set_targets(cfg_.targets);
+  if (auto r = add_health_checks(dir_ok); !r) return r;
   auto* svc = this;
-  health_
-      ->add({.name = "store", .component_type = "datastore", .critical = false},
-            [svc](const keel::health::check_context&) {
-              auto d = svc->store();
-              if (!d) return keel::health::check_result::fail("store not open (degraded)");
-              return keel::health::check_result::pass();
-            })
-      .value();
-  health_
-      ->add({.name = "disk", .component_type = "system", .critical = false},
-            keel::health::disk_space_check(
-                dir_ok ? cfg_.data_dir.string() : std::string("."),
-                {.fail_below_bytes = 64ull << 20, .warn_below_bytes = 512ull << 20}))
-      .value();
-  health_
-      ->add({.name = "targets", .component_type = "component", .critical = true},
-            [svc](const keel::health::check_context&) { return svc->prober_->health(); })
-      .value();
-  health_
-      ->add({.name = "alert_loop",
-             .component_type = "component",
-             .probes = keel::health::probe::liveness | keel::health::probe::readiness},
-            [svc](const keel::health::check_context&) {
-              return svc->loop_thread_.joinable() || !svc->started_
-                         ? keel::health::check_result::pass()
-                         : keel::health::check_result::fail("alert loop not running");
-            })
-      .value();
 
   workers_ = std::make_unique<keel::http::worker_pool>(2);
 
@@ -239,6 +194,8 @@ keel::result<void> service::build() {
   chain.push_back(std::make_shared<keel::http::error_boundary>(keel::http::error_boundary_options{
       .report = [svc](const keel::http::exchange& ex, const keel::error& e) {
         svc->log_.error("request failed", kv("route", ex.req().route()), kv("error", e));
+        // keeld's own 5xx are error events of its own, so its rules see them.
+        svc->pipeline_->report(e, ex.req().route());
       }}));
   chain.push_back(std::make_shared<keel::http::response_time>());
   chain.push_back(std::make_shared<keel::http::security_headers>());
@@ -261,133 +218,66 @@ keel::result<void> service::build() {
   return {};
 }
 
-void service::sync_silences() {
-  auto d = store();
-  if (!d || !dispatcher_) return;
-  // The dispatcher forgets a silence an hour after it ends; so does the store.
-  auto saved = d->store->load_silences(clock_.system_now() - 1h);
-  if (!saved) {
-    log_.error("silences not loaded from the store", kv("error", saved.error()));
-    return;
-  }
-  auto known = dispatcher_->silences();
-  for (auto& s : *saved) {
-    const bool have = std::any_of(known.begin(), known.end(),
-                                  [&](const keel::alert::silence& k) { return k.id == s.id; });
-    if (have) continue;
-    if (auto r = dispatcher_->add_silence(s); !r) {
-      log_.error("saved silence not restored", kv("silence", s.id), kv("error", r.error()));
+keel::result<void> service::add_health_checks(bool dir_ok) {
+  auto* svc = this;
+  auto store_check = [svc](const keel::health::check_context&) {
+    const auto h = svc->pipeline_->health();
+    if (!h.store_open) return keel::health::check_result::fail("store not open (degraded)");
+    if (!h.store_problem.empty()) {
+      return keel::health::check_result::fail("store refuses writes: " + h.store_problem);
     }
-  }
-  for (const auto& s : known) {
-    if (auto r = d->store->save_silence(s); !r) {
-      log_.error("silence not saved", kv("silence", s.id), kv("error", r.error()));
-    }
-  }
-  if (!saved->empty()) log_.info("silences restored", kv("count", saved->size()));
-}
-
-keel::result<std::string> service::add_silence(keel::alert::silence s) {
-  auto id = dispatcher_->add_silence(s);
-  if (!id) return id;
-  s.id = *id;
-  // While degraded the silence lives in memory; sync_silences saves it when
-  // the store opens. A save that fails is reported, never silently dropped.
-  if (auto d = store()) {
-    if (auto r = d->store->save_silence(s); !r) {
-      log_.error("silence not saved: it ends at the next restart", kv("silence", s.id),
-                 kv("error", r.error()));
-    }
-  }
-  return id;
-}
-
-keel::result<void> service::expire_silence(std::string_view id) {
-  if (auto r = dispatcher_->expire_silence(id); !r) return r;
-  auto d = store();
-  if (!d) return {};
-  for (const auto& s : dispatcher_->silences()) {
-    if (s.id != id) continue;
-    if (auto r = d->store->save_silence(s); !r) {
-      log_.error("expired silence not saved: it returns at the next restart", kv("silence", s.id),
-                 kv("error", r.error()));
-    }
-  }
-  return {};
-}
-
-keel::result<void> service::open_store() {
-  auto st = keel::alert::store::open({.data_dir = cfg_.data_dir}, clock_);
-  if (!st) return keel::fail(std::move(st.error()));
-  auto groups = (*st)->load_groups();
-  if (!groups) return keel::fail(std::move(groups.error()));
-  for (const auto& g : *groups)
-    tracker_->restore(g);
-  auto d = std::make_shared<durable>();
-  d->store = std::move(*st);
-  d->outbox = std::make_unique<keel::alert::outbox>(*d->store);
-  d->audit = std::make_unique<keel::alert::audit_log>(*d->store);
-  std::atomic_store(&durable_, d);
-  log_.info("store open", kv("path", d->store->path().string()), kv("groups", groups->size()));
-  if (dispatcher_) sync_silences();  // a reopen after a degraded start
-  std::lock_guard lock(delivery_mu_);
-  restart_delivery_locked();
-  return {};
-}
-
-void service::restart_delivery_locked() {
-  if (delivery_metrics_) delivery_metrics_->bind(nullptr, nullptr);  // before the worker goes
-  if (delivery_) delivery_->stop();
-  delivery_.reset();
-  notifier_.reset();
-  auto d = store();
-  if (!d || receivers_.empty()) return;
-  if (!transport_) transport_ = std::make_unique<keel::alert::curl_transport>();
-  if (!policy_) {
-    // A circuit breaker per receiver (in the service's registry, so the
-    // admin API lists and resets them) and jittered exponential backoff.
-    keel::alert::resilient_delivery_options options;
-    options.max_attempts = 20;  // then a dead letter, kept for an operator to requeue
-    policy_ = std::make_unique<keel::alert::resilient_delivery_policy>(breakers_, random_,
-                                                                       std::move(options));
-  }
-  notifier_ = std::make_unique<keel::alert::notifier>(*d->outbox, receivers_, clock_);
-  delivery_ = std::make_unique<keel::alert::delivery_worker>(*d->outbox, *transport_, *policy_,
-                                                             clock_, receivers_);
-  if (started_) delivery_->start();
+    return keel::health::check_result::pass();
+  };
+  // A receiver that cannot be reached is a warning, naming it, until a
+  // delivery to it succeeds: its notifications wait in the outbox.
+  auto receivers_check = [svc](const keel::health::check_context&) {
+    const auto h = svc->pipeline_->health();
+    if (h.failing_receivers.empty()) return keel::health::check_result::pass();
+    std::string text = "failing:";
+    for (const auto& r : h.failing_receivers)
+      text +=
+          " " + r.name + " (" + std::to_string(r.consecutive_failures) + "x, " + r.last_error + ")";
+    return keel::health::check_result::warn(text);
+  };
+  auto loop_check = [svc](const keel::health::check_context&) {
+    return svc->pipeline_->health().loop_running || !svc->started_
+               ? keel::health::check_result::pass()
+               : keel::health::check_result::fail("alert loop not running");
+  };
+  auto add = [&](keel::health::check_options o, keel::health::check_fn f) -> keel::result<void> {
+    if (auto r = health_->add(std::move(o), std::move(f)); !r) return keel::fail(r.error());
+    return {};
+  };
+  if (auto r =
+          add({.name = "store", .component_type = "datastore", .critical = false}, store_check);
+      !r)
+    return r;
+  if (auto r = add({.name = "receivers", .component_type = "component", .critical = false},
+                   receivers_check);
+      !r)
+    return r;
+  if (auto r = add({.name = "disk", .component_type = "system", .critical = false},
+                   keel::health::disk_space_check(
+                       dir_ok ? cfg_.data_dir.string() : std::string("."),
+                       {.fail_below_bytes = 64ull << 20, .warn_below_bytes = 512ull << 20}));
+      !r)
+    return r;
+  if (auto r = add({.name = "targets", .component_type = "component", .critical = true},
+                   [svc](const keel::health::check_context&) { return svc->prober_->health(); });
+      !r)
+    return r;
+  return add({.name = "alert_loop",
+              .component_type = "component",
+              .probes = keel::health::probe::liveness | keel::health::probe::readiness},
+             loop_check);
 }
 
 keel::result<void> service::reload(const config& cfg) {
-  // Validate everything before changing anything.
-  for (const auto& r : cfg.alerting.rules) {
-    if (auto c = keel::alert::compile(r); !c) return keel::fail(std::move(c.error()));
-  }
-  std::vector<std::string> old_names;
-  for (const auto& r : engine_->rules())
-    old_names.push_back(r.name);
-  for (const auto& r : cfg.alerting.rules) {
-    if (auto u = engine_->upsert(r); !u) return u;
-  }
-  for (const auto& n : old_names) {
-    const bool kept = std::any_of(cfg.alerting.rules.begin(), cfg.alerting.rules.end(),
-                                  [&](const auto& r) { return r.name == n; });
-    if (!kept) (void)engine_->remove(n);
-  }
-  if (cfg.alerting.root) {
-    if (auto r = dispatcher_->set_route(*cfg.alerting.root); !r) return r;
-  }
-  dispatcher_->set_inhibit_rules(cfg.alerting.inhibit_rules);
-  {
-    std::lock_guard lock(delivery_mu_);
-    receivers_ = cfg.alerting.receivers;
-    restart_delivery_locked();
-  }
-  if (!prober_)
-    prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_, resilience_events_);
+  if (auto r = pipeline_->reconfigure(cfg.alerting); !r) return r;
   prober_->set_targets(cfg.targets);
   cfg_.alerting = cfg.alerting;
   cfg_.targets = cfg.targets;
-  log_.info("configuration loaded", kv("rules", engine_->rule_count()),
+  log_.info("configuration loaded", kv("rules", pipeline_->rules().rule_count()),
             kv("receivers", cfg.alerting.receivers.size()), kv("targets", cfg.targets.size()));
   return {};
 }
@@ -396,11 +286,7 @@ void service::start() {
   if (started_.exchange(true)) return;
   server_->start();
   prober_->start();
-  {
-    std::lock_guard lock(delivery_mu_);
-    if (delivery_) delivery_->start();
-  }
-  loop_thread_ = std::thread([this] { loop(); });
+  pipeline_->start();
   health_->mark_started();
   log_.info("keeld listening", kv("host", cfg_.listen_host), kv("port", port()),
             kv("io_threads", cfg_.io_threads));
@@ -410,194 +296,20 @@ void service::stop() {
   if (!started_ || stopped_.exchange(true)) return;
   log_.info("keeld stopping", kv("grace_ms", cfg_.shutdown_grace.count()));
   server_->stop(cfg_.shutdown_grace);
-  {
-    std::lock_guard lock(loop_mu_);
-    stopping_ = true;
-  }
-  loop_cv_.notify_all();
-  if (loop_thread_.joinable()) loop_thread_.join();
   prober_->stop();
-  {
-    std::lock_guard lock(delivery_mu_);
-    if (delivery_) delivery_->stop();
-  }
   workers_->join();
-  if (auto d = store()) {
-    if (auto r = d->store->flush(); !r) log_.error("final flush failed", kv("error", r.error()));
-  }
+  pipeline_->stop();  // flushes the store
   log_.info("keeld stopped");
   keel::log::flush();
 }
 
 std::uint16_t service::port() const noexcept { return server_ ? server_->port() : 0; }
 
-void service::loop() {
-  // Three periodic duties on one thread, each on its own period: rule
-  // evaluation, dispatching (grouping timers, notifications) and the store's
-  // flush or, while degraded, its reopening.
-  const auto t0 = clock_.steady_now();
-  auto next_eval = t0 + cfg_.evaluation_interval;
-  auto next_dispatch = t0 + cfg_.dispatch_interval;
-  auto next_flush = t0 + 1s;
-  std::unique_lock lock(loop_mu_);
-  while (!stopping_) {
-    lock.unlock();
-    const auto now = clock_.steady_now();
-    if (now >= next_eval) {
-      evaluate_once();
-      next_eval = now + cfg_.evaluation_interval;
-    }
-    if (now >= next_dispatch) {
-      dispatch_once();
-      next_dispatch = now + cfg_.dispatch_interval;
-    }
-    if (now >= next_flush) {
-      next_flush = now + 1s;
-      if (auto d = store()) {
-        if (auto r = d->store->flush(); !r)
-          log_.error("store flush failed", kv("error", r.error()));
-      } else if (auto r = open_store(); r) {
-        log_.info("store recovered: no longer degraded");
-      }
-    }
-    const auto wake = std::min({next_eval, next_dispatch, next_flush});
-    lock.lock();
-    loop_cv_.wait_for(lock, wake - clock_.steady_now(), [this] { return stopping_; });
-  }
-}
-
-void service::evaluate_once() {
-  keel::alert::evaluation ev;
-  engine_->evaluate(ev);
-  for (const auto& a : ev.fired) {
-    log_.warn("alert firing", kv("alertname", a.rule), kv("value", a.value),
-              kv("labels", a.labels.to_string()));
-    (void)dispatcher_->put(a);
-    send_incident_notices(incidents_->on_alert(a));
-  }
-  for (const auto& a : ev.resolved) {
-    log_.info("alert resolved", kv("alertname", a.rule), kv("labels", a.labels.to_string()));
-    (void)dispatcher_->put(a);
-  }
-  send_incident_notices(incidents_->tick());
-}
-
-void service::send_incident_notices(const std::vector<keel::alert::incident_notice>& notices) {
-  if (notices.empty()) return;
-  std::lock_guard lock(delivery_mu_);
-  for (const auto& notice : notices) {
-    const auto inc = incidents_->get(notice.incident_id);
-    if (!inc) continue;
-    log_.warn("incident notice", kv("incident", inc->id), kv("reason", notice.reason),
-              kv("receiver", notice.receiver));
-    if (!notifier_) {
-      log_.error("incident notice not sent: store unavailable (degraded)", kv("incident", inc->id),
-                 kv("receiver", notice.receiver));
-      continue;
-    }
-    // An incident reads as one firing alert to every receiver kind; its id
-    // and the escalation level keep each notice distinct and each retry of
-    // one notice deduplicated.
-    keel::alert::alert a;
-    a.rule = "Incident";
-    a.labels = keel::alert::label_set{{"alertname", "Incident"},
-                                      {"incident", inc->id},
-                                      {"key", inc->key},
-                                      {"reason", notice.reason},
-                                      {"service", cfg_.service_name}};
-    a.annotations =
-        keel::alert::label_set{{"summary", inc->title},
-                               {"description", "incident " + inc->id + " " + notice.reason +
-                                                   "; acknowledge with POST /api/v1/incidents/" +
-                                                   inc->id + "/acknowledge"}};
-    a.state = keel::alert::alert_state::firing;
-    a.active_since = inc->opened_at;
-    a.fired_at = clock_.system_now();
-    keel::alert::notification n{
-        .receiver = notice.receiver,
-        .group_key = "incident:" + inc->id,
-        .id = inc->id + "-" + notice.reason + "-" + std::to_string(inc->escalation_level),
-        .group_labels = a.labels,
-        .common_labels = a.labels,
-        .common_annotations = a.annotations,
-        .alerts = {a},
-        .created_at = a.fired_at};
-    if (auto r = notifier_->enqueue(n); !r) {
-      log_.error("incident notice not queued", kv("incident", inc->id),
-                 kv("receiver", notice.receiver), kv("error", r.error()));
-    }
-  }
-  if (delivery_) delivery_->wake();
-}
-
-void service::dispatch_once() {
-  std::vector<keel::alert::notification> out;
-  dispatcher_->tick(out);
-  if (out.empty()) return;
-  std::lock_guard lock(delivery_mu_);
-  for (const auto& n : out) {
-    if (!notifier_ || n.receiver.empty()) {
-      log_.warn("notification not sent: no receiver configured", kv("group", n.group_key),
-                kv("alerts", n.alerts.size()));
-      continue;
-    }
-    if (auto r = notifier_->enqueue(n); !r) {
-      log_.error("notification not queued", kv("receiver", n.receiver), kv("error", r.error()));
-    }
-  }
-  if (delivery_) delivery_->wake();
-}
-
-keel::result<void> service::flush_store() {
-  auto d = store();
-  if (!d) {
-    return keel::fail(keel::error(keel::codes::service_unavailable, "store unavailable (degraded)")
-                          .with_retry_after(std::chrono::seconds(1)));
-  }
-  return d->store->flush();
-}
-
 void service::audit(std::string_view action, std::string_view resource,
                     nlohmann::ordered_json details) {
   const auto ctx = keel::current_context();
-  log_.info("audit", kv("action", action), kv("resource", resource));
-  auto d = store();
-  if (!d) return;
-  auto r = d->audit->append({.actor = "admin",
-                             .action = std::string(action),
-                             .resource = std::string(resource),
-                             .request_id = ctx ? std::string(ctx->request_id.view()) : "",
-                             .details = std::move(details)});
-  if (!r) log_.error("audit append failed", kv("error", r.error()));
-}
-
-keel::result<nlohmann::json> service::send_test_alert(std::string_view message) {
-  keel::alert::alert a;
-  a.rule = "TestAlert";
-  a.labels = keel::alert::label_set{
-      {"alertname", "TestAlert"}, {"severity", "info"}, {"service", cfg_.service_name}};
-  a.annotations = keel::alert::label_set{{"summary", std::string(message)}};
-  a.state = keel::alert::alert_state::firing;
-  a.active_since = a.fired_at = clock_.system_now();
-  log_.warn("test alert", kv("text", message));
-  auto queued = nlohmann::json::array();
-  std::lock_guard lock(delivery_mu_);
-  if (notifier_) {
-    for (const auto& r : receivers_) {
-      keel::alert::notification n{.receiver = r.name,
-                                  .group_key = "test",
-                                  .id = hex_id(),
-                                  .common_labels = a.labels,
-                                  .common_annotations = a.annotations,
-                                  .alerts = {a},
-                                  .created_at = a.fired_at};
-      auto id = notifier_->enqueue(n);
-      if (!id) return keel::fail(std::move(id.error()));
-      queued.push_back({{"receiver", r.name}, {"outbox_id", *id}});
-    }
-    if (delivery_) delivery_->wake();
-  }
-  return nlohmann::json{{"status", "sent"}, {"message", message}, {"queued", queued}};
+  pipeline_->audit("admin", action, resource, ctx ? ctx->request_id.view() : std::string_view{},
+                   std::move(details));
 }
 
 std::shared_ptr<const service::rendered_health> service::health_view(keel::health::view v) {
@@ -618,10 +330,5 @@ std::shared_ptr<const service::rendered_health> service::health_view(keel::healt
 }
 
 nlohmann::json service::target_states() const { return prober_->states(); }
-
-std::vector<keel::alert::receiver_config> service::receivers() const {
-  std::lock_guard lock(delivery_mu_);
-  return receivers_;
-}
 
 }  // namespace keeld

@@ -246,12 +246,27 @@ std::size_t delivery_worker::run_once(std::string_view receiver) {
     std::lock_guard lock(mu_);
     ++(counters_[cfg.name].*member);
   };
+  // A failed attempt (or a refused round): the run of failures goes on.
+  auto failed = [&](std::string_view why) {
+    std::lock_guard lock(mu_);
+    auto& h = health_[cfg.name];
+    if (!h.failing) h.failing_since = clock_.system_now();
+    h.failing = true;
+    ++h.consecutive_failures;
+    h.last_error.assign(why);
+    return h;
+  };
+  auto tell_failure = [&](const outbox_message& m, const send_result& res, bool dead) {
+    const auto h = failed(res.detail);
+    if (opts_.listener != nullptr) opts_.listener->on_failure(cfg, m, res, h, dead);
+  };
   auto due = box_.due(cfg.name, clock_.system_now(), opts_.batch);
   if (!due) return 0;
   std::size_t attempted = 0;
   for (const auto& m : *due) {
     if (!policy_.allow(cfg.name)) {
       count(&delivery_counters::blocked);
+      (void)failed("circuit breaker open");
       break;
     }
     const auto res = transport_.send(cfg, m, clock_.system_now());
@@ -262,6 +277,14 @@ std::size_t delivery_worker::run_once(std::string_view receiver) {
     if (v == verdict::delivered) {
       (void)box_.delivered(m.id);
       count(&delivery_counters::delivered);
+      bool recovered = false;
+      {
+        std::lock_guard lock(mu_);
+        auto& h = health_[cfg.name];
+        recovered = h.failing;
+        h = receiver_health{};
+      }
+      if (opts_.listener != nullptr) opts_.listener->on_delivered(cfg, m, recovered);
       continue;
     }
     count(&delivery_counters::failures);
@@ -270,6 +293,7 @@ std::size_t delivery_worker::run_once(std::string_view receiver) {
       if (delay) {
         const auto at = clock_.system_now() + *delay;
         (void)box_.retry_later(m.id, at, res.detail);
+        tell_failure(m, res, false);
         // The receiver is unhealthy: the rest of the batch waits with this
         // message, so order is kept and a down receiver costs one attempt
         // per delay, not one per message.
@@ -283,6 +307,7 @@ std::size_t delivery_worker::run_once(std::string_view receiver) {
       (void)box_.dead_letter(m.id, res.detail);
     }
     count(&delivery_counters::dead);
+    tell_failure(m, res, true);
   }
   return attempted;
 }
@@ -333,6 +358,12 @@ delivery_counters delivery_worker::counters(std::string_view receiver) const {
   std::lock_guard lock(mu_);
   auto it = counters_.find(receiver);
   return it == counters_.end() ? delivery_counters{} : it->second;
+}
+
+receiver_health delivery_worker::health(std::string_view receiver) const {
+  std::lock_guard lock(mu_);
+  auto it = health_.find(receiver);
+  return it == health_.end() ? receiver_health{} : it->second;
 }
 
 std::vector<std::string> delivery_worker::receivers() const {

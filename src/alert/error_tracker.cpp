@@ -56,11 +56,29 @@ error_tracker::group_rec* error_tracker::find(std::string_view fp) {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
-result<record_outcome> error_tracker::record(error_event e) {
+result<std::string> error_tracker::admit(error_event& e) const {
   if (e.timestamp.time_since_epoch().count() <= 0) e.timestamp = clock_.system_now();
   if (auto v = validate(e, opts_.limits); !v) return fail(v.error());
+  std::string fp = fingerprint(e);
+  std::lock_guard lock(mu_);
+  if (groups_.size() >= opts_.max_groups && groups_.find(fp) == groups_.end()) {
+    return fail(error(codes::resource_exhausted, "too many error groups")
+                    .with_detail("max_groups", opts_.max_groups));
+  }
+  return fp;
+}
+
+result<record_outcome> error_tracker::record(error_event e) {
+  auto fp = admit(e);
+  if (!fp) return fail(fp.error());
+  auto out = count_admitted(e, std::move(*fp));
+  if (sink_ != nullptr) sink_->on_event(e, out.fingerprint);
+  return out;
+}
+
+record_outcome error_tracker::count_admitted(const error_event& e, std::string fp) {
   record_outcome out;
-  out.fingerprint = fingerprint(e);
+  out.fingerprint = std::move(fp);
   const auto now = clock_.system_now();
   std::optional<error_group> changed;
   bool counts = true;
@@ -68,10 +86,8 @@ result<record_outcome> error_tracker::record(error_event e) {
     std::lock_guard lock(mu_);
     group_rec* r = find(out.fingerprint);
     if (r == nullptr) {
-      if (groups_.size() >= opts_.max_groups) {
-        return fail(error(codes::resource_exhausted, "too many error groups")
-                        .with_detail("max_groups", opts_.max_groups));
-      }
+      // admit() checked max_groups; a race past it by a few groups is
+      // accepted rather than refusing an event the store already holds.
       auto rec = std::make_unique<group_rec>();
       rec->g.fingerprint = out.fingerprint;
       rec->g.service = e.service;
@@ -92,11 +108,13 @@ result<record_outcome> error_tracker::record(error_event e) {
     // so a client with a wrong clock cannot hide a burst.
     r->seconds.add(second_of(now));
     r->minutes.add(minute_of(now));
+    bool status_changed = false;
     if (g.status == group_status::resolved) {
       g.status = group_status::open;
       g.regressed = true;
       ++g.regressions;
       out.regression = true;
+      status_changed = true;
     } else if (g.status == group_status::ignored) {
       const bool count_over = g.ignore_until_count && g.count >= *g.ignore_until_count;
       const bool time_over = g.ignore_until && now >= *g.ignore_until;
@@ -104,6 +122,7 @@ result<record_outcome> error_tracker::record(error_event e) {
         g.status = group_status::open;
         g.ignore_until_count.reset();
         g.ignore_until.reset();
+        status_changed = true;
       } else {
         counts = false;
       }
@@ -123,7 +142,9 @@ result<record_outcome> error_tracker::record(error_event e) {
       if (recent_.size() >= opts_.recent_global) recent_.pop_front();
       recent_.push_back(e);
     }
-    if (sink_ != nullptr) changed = snapshot(*r, now, false);
+    // The store counts events itself (with the event, in one transaction);
+    // it needs the group only when its state moved or when it is new.
+    if (sink_ != nullptr && (status_changed || out.new_group)) changed = snapshot(*r, now, false);
   }
   if (counts) {
     series_
@@ -134,10 +155,7 @@ result<record_outcome> error_tracker::record(error_event e) {
                            {"severity", std::string(to_string(e.severity))}})
         ->add(1);
   }
-  if (sink_ != nullptr) {
-    sink_->on_event(e, out.fingerprint);
-    sink_->on_group(*changed);
-  }
+  if (changed) sink_->on_group(*changed);
   return out;
 }
 
@@ -260,8 +278,51 @@ void error_tracker::restore(const error_group& g) {
   rec->g = g;
   rec->g.recent.clear();
   rec->g.events_1m = rec->g.events_1h = 0;
+  if (auto old = groups_.find(g.fingerprint); old != groups_.end()) uncount(old->second->g);
+  // The totals since the first event: every stored group's count, by its
+  // code, service, category and severity (a group has one of each).
+  stats_.total += g.count;
+  stats_.by_code[g.code] += g.count;
+  stats_.by_service[g.service] += g.count;
+  stats_.by_category[std::string(to_string(g.category))] += g.count;
+  stats_.by_severity[std::string(to_string(g.severity))] += g.count;
   groups_[g.fingerprint] = std::move(rec);
   stats_.groups = groups_.size();
+}
+
+void error_tracker::restore_recent(const std::vector<error_event>& newest_first) {
+  std::lock_guard lock(mu_);
+  recent_.clear();
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+    if (recent_.size() >= opts_.recent_global) recent_.pop_front();
+    recent_.push_back(*it);
+  }
+}
+
+void error_tracker::restore_ring(std::string_view fp,
+                                 const std::vector<error_event>& newest_first) {
+  std::lock_guard lock(mu_);
+  group_rec* r = find(fp);
+  if (r == nullptr) return;
+  r->ring.clear();
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+    if (r->ring.size() >= opts_.recent_per_group) r->ring.pop_front();
+    r->ring.push_back(*it);
+  }
+}
+
+void error_tracker::uncount(const error_group& g) {
+  auto less = [&](std::map<std::string, std::uint64_t>& m, const std::string& k) {
+    auto it = m.find(k);
+    if (it == m.end()) return;
+    it->second -= std::min(it->second, g.count);
+    if (it->second == 0) m.erase(it);
+  };
+  stats_.total -= std::min(stats_.total, g.count);
+  less(stats_.by_code, g.code);
+  less(stats_.by_service, g.service);
+  less(stats_.by_category, std::string(to_string(g.category)));
+  less(stats_.by_severity, std::string(to_string(g.severity)));
 }
 
 }  // namespace keel::alert

@@ -192,6 +192,27 @@ result<void> incident_manager::resolve(std::string_view id, std::string_view act
   return ok();
 }
 
+std::optional<std::string> incident_manager::on_resolved(const alert& a) {
+  const std::string key = key_of(a.labels);
+  const std::string fp = a.fingerprint();
+  std::string id;
+  {
+    std::lock_guard lock(mu_);
+    auto it = open_by_key_.find(key);
+    if (it == open_by_key_.end()) return std::nullopt;
+    incident& i = by_id_.at(it->second);
+    const auto pos = std::find(i.alerts.begin(), i.alerts.end(), fp);
+    if (pos == i.alerts.end()) return std::nullopt;
+    i.alerts.erase(pos);
+    add_timeline(i, "alert_resolved", "keel", a.labels.to_string());
+    if (!i.alerts.empty()) return std::nullopt;
+    id = i.id;
+  }
+  // Its last alert resolved: so does the incident (acknowledged or not).
+  if (!resolve(id, "keel")) return std::nullopt;
+  return id;
+}
+
 result<void> incident_manager::record_action(std::string_view id, std::string_view actor,
                                              std::string_view what) {
   if (actor.empty() || what.empty() || what.size() > 1024) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/internal/db.hpp"
+#include "keel/alert/fingerprint.hpp"
 
 namespace keel::alert {
 namespace {
@@ -27,10 +28,12 @@ CREATE TABLE IF NOT EXISTS outbox(
   attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
   delivered_at INTEGER, last_error TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, receiver, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_fifo ON outbox(state, receiver, id);
 CREATE TABLE IF NOT EXISTS dead_letters(
   id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, dedup_key TEXT NOT NULL,
   content_type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
   created_at INTEGER NOT NULL, dead_at INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS store_probe(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS silences(
   id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit(
@@ -84,6 +87,8 @@ void store::on_event(const error_event& e, std::string_view fingerprint) {
   p.service.assign(e.service);
   p.code.assign(e.code);
   p.severity.assign(to_string(e.severity));
+  p.category.assign(to_string(e.category));
+  p.title = normalize_message(e.message);
   p.body.clear();
   append_json(p.body, e);
   if (used_ >= batch_ && !flush_locked()) ++flush_failures_;
@@ -101,46 +106,169 @@ result<void> store::flush() {
   return flush_locked();
 }
 
+namespace {
+
+// An event row and its group's count, in the caller's transaction. The
+// group row is created from the event when it is new; its count only ever
+// moves here, with the event, so it always equals the events written.
+result<void> insert_event(internal::db& d, const store::pending_event& e) {
+  auto s = d.prepare(
+      "INSERT INTO events(fingerprint, ts, service, code, severity, body) VALUES(?,?,?,?,?,?)");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, e.fingerprint).bind(2, e.ts_ns).bind(3, e.service).bind(4, e.code);
+  (*s)->bind(5, e.severity).bind(6, e.body);
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  auto g = d.prepare(
+      "INSERT INTO groups(fingerprint, service, code, category, severity, title, count,"
+      " first_seen, last_seen, status, regressions) VALUES(?,?,?,?,?,?,1,?,?,'open',0)"
+      " ON CONFLICT(fingerprint) DO UPDATE SET count=count+1,"
+      " first_seen=min(first_seen, excluded.first_seen),"
+      " last_seen=max(last_seen, excluded.last_seen)");
+  if (!g) return fail(g.error());
+  (*g)->bind(1, e.fingerprint).bind(2, e.service).bind(3, e.code).bind(4, e.category);
+  (*g)->bind(5, e.severity).bind(6, e.title).bind(7, e.ts_ns).bind(8, e.ts_ns);
+  if (auto r = (*g)->step(); !r) return fail(r.error());
+  return ok();
+}
+
+// A group's state (status, regressions, ignore), never its count.
+result<void> upsert_group_state(internal::db& d, const error_group& g) {
+  auto s = d.prepare(
+      "INSERT INTO groups(fingerprint, service, code, category, severity, title, count,"
+      " first_seen, last_seen, status, regressions, ignore_until_count, ignore_until)"
+      " VALUES(?,?,?,?,?,?,0,?,?,?,?,?,?) ON CONFLICT(fingerprint) DO UPDATE SET"
+      " status=excluded.status, regressions=excluded.regressions,"
+      " ignore_until_count=excluded.ignore_until_count, ignore_until=excluded.ignore_until");
+  if (!s) return fail(s.error());
+  const auto cat = to_string(g.category);
+  const auto sev = to_string(g.severity);
+  const auto st = to_string(g.status);
+  (*s)->bind(1, g.fingerprint).bind(2, g.service).bind(3, g.code).bind(4, cat).bind(5, sev);
+  (*s)->bind(6, g.title);
+  (*s)->bind(7, to_ns(g.first_seen)).bind(8, to_ns(g.last_seen)).bind(9, st);
+  (*s)->bind(10, static_cast<std::int64_t>(g.regressions));
+  if (g.ignore_until_count) (*s)->bind(11, static_cast<std::int64_t>(*g.ignore_until_count));
+  if (g.ignore_until) (*s)->bind(12, to_ns(*g.ignore_until));
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  return ok();
+}
+
+}  // namespace
+
 result<void> store::flush_locked() {
   if (used_ == 0 && groups_.empty()) return ok();
   std::lock_guard dblock(db_->mutex());
   internal::transaction tx(*db_);
-  if (auto r = tx.begin(); !r) return r;
-  for (std::size_t i = 0; i < used_; ++i) {
-    const auto& e = events_[i];
-    auto s = db_->prepare(
-        "INSERT INTO events(fingerprint, ts, service, code, severity, body) VALUES(?,?,?,?,?,?)");
-    if (!s) return fail(s.error());
-    (*s)->bind(1, e.fingerprint).bind(2, e.ts_ns).bind(3, e.service).bind(4, e.code);
-    (*s)->bind(5, e.severity).bind(6, e.body);
-    if (auto r = (*s)->step(); !r) return fail(r.error());
-  }
-  for (const auto& [fp, g] : groups_) {
-    auto s = db_->prepare(
-        "INSERT INTO groups(fingerprint, service, code, category, severity, title, count,"
-        " first_seen, last_seen, status, regressions, ignore_until_count, ignore_until)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(fingerprint) DO UPDATE SET"
-        " count=excluded.count, first_seen=excluded.first_seen, last_seen=excluded.last_seen,"
-        " status=excluded.status, regressions=excluded.regressions,"
-        " ignore_until_count=excluded.ignore_until_count, ignore_until=excluded.ignore_until");
-    if (!s) return fail(s.error());
-    const auto cat = to_string(g.category);
-    const auto sev = to_string(g.severity);
-    const auto st = to_string(g.status);
-    (*s)->bind(1, fp).bind(2, g.service).bind(3, g.code).bind(4, cat).bind(5, sev);
-    (*s)->bind(6, g.title).bind(7, static_cast<std::int64_t>(g.count));
-    (*s)->bind(8, to_ns(g.first_seen)).bind(9, to_ns(g.last_seen)).bind(10, st);
-    (*s)->bind(11, static_cast<std::int64_t>(g.regressions));
-    if (g.ignore_until_count) {
-      (*s)->bind(12, static_cast<std::int64_t>(*g.ignore_until_count));
+  auto written = [&]() -> result<void> {
+    if (auto r = tx.begin(); !r) return r;
+    for (std::size_t i = 0; i < used_; ++i) {
+      if (auto r = insert_event(*db_, events_[i]); !r) return r;
     }
-    if (g.ignore_until) (*s)->bind(13, to_ns(*g.ignore_until));
-    if (auto r = (*s)->step(); !r) return fail(r.error());
+    for (const auto& [fp, g] : groups_) {
+      if (auto r = upsert_group_state(*db_, g); !r) return r;
+    }
+    return tx.commit();
+  }();
+  if (!written) {
+    note_write_failure_locked();
+    return written;
   }
-  if (auto r = tx.commit(); !r) return r;
   used_ = 0;
   groups_.clear();
   return ok();
+}
+
+result<void> store::append(std::span<const error_event> events,
+                           std::span<const std::string> fingerprints) {
+  if (events.size() != fingerprints.size()) {
+    return fail(codes::internal_error, "store::append: one fingerprint per event");
+  }
+  auto mine = std::make_shared<commit_slot>();
+  mine->events.resize(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    pending_event& p = mine->events[i];
+    const error_event& e = events[i];
+    p.fingerprint = fingerprints[i];
+    p.ts_ns = to_ns(e.timestamp);
+    p.service = e.service;
+    p.code = e.code;
+    p.severity = to_string(e.severity);
+    p.category = to_string(e.category);
+    p.title = normalize_message(e.message);
+    append_json(p.body, e);
+  }
+  // Group commit: the first caller to find no commit running writes every
+  // batch queued so far in one transaction; the others wait for its result.
+  std::unique_lock lock(commit_mu_);
+  queue_.push_back(mine);
+  while (!mine->done) {
+    if (committing_) {
+      commit_cv_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    std::vector<std::shared_ptr<commit_slot>> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    result<void> r = ok();
+    {
+      std::lock_guard dblock(db_->mutex());
+      internal::transaction tx(*db_);
+      r = [&]() -> result<void> {
+        if (auto b = tx.begin(); !b) return b;
+        for (const auto& slot : batch) {
+          for (const auto& e : slot->events) {
+            if (auto w = insert_event(*db_, e); !w) return w;
+          }
+        }
+        return tx.commit();
+      }();
+      if (!r) note_write_failure_locked();
+    }
+    lock.lock();
+    for (auto& slot : batch) {
+      slot->outcome = r;
+      slot->done = true;
+    }
+    committing_ = false;
+    commit_cv_.notify_all();
+  }
+  return mine->outcome;
+}
+
+void store::note_write_failure_locked() {
+  // A failed transaction leaves its pages in the WAL; give the space back
+  // so that a disk that was full can take the next write once freed.
+  (void)db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+result<void> store::probe_write() {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare("INSERT OR REPLACE INTO store_probe(id, ts) VALUES(1, ?)");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(clock_.system_now()));
+  if (auto r = (*s)->step(); !r) {
+    note_write_failure_locked();
+    return fail(r.error());
+  }
+  return ok();
+}
+
+result<std::vector<stored_event>> store::recent_events(std::size_t limit) {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare("SELECT id, fingerprint, body FROM events ORDER BY id DESC LIMIT ?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<stored_event> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    auto e = event_from_json((*s)->text(2), clock_.system_now());
+    if (!e) continue;
+    out.push_back({(*s)->int64(0), (*s)->text(1), std::move(*e)});
+  }
+  return out;
 }
 
 result<std::uint64_t> store::event_count() {

@@ -148,10 +148,35 @@ struct delivery_counters {
   std::uint64_t blocked = 0;  // rounds the policy refused (breaker open)
 };
 
+// receiver_health — the run of outcomes at one receiver.
+//
+// failing from the first attempt that did not deliver (or a round the
+// policy refused) until the next delivery.
+struct receiver_health {
+  bool failing = false;
+  std::uint32_t consecutive_failures = 0;
+  std::string last_error{};
+  std::optional<std::chrono::system_clock::time_point> failing_since{};
+};
+
+// delivery_listener — what delivery tells its owner (logs, health, its
+// own error events), on the receiver's thread, outside the worker's lock.
+class delivery_listener {
+ public:
+  virtual ~delivery_listener() = default;
+  // An attempt that did not deliver; `dead` when the message is now a
+  // dead letter (refused for good, or retries exhausted).
+  virtual void on_failure(const receiver_config& r, const outbox_message& m, const send_result& res,
+                          const receiver_health& h, bool dead) = 0;
+  // A delivery; `recovered` when the receiver was failing until now.
+  virtual void on_delivered(const receiver_config& r, const outbox_message& m, bool recovered) = 0;
+};
+
 // delivery_options
 struct delivery_options {
   std::size_t batch = 64;                          // messages per round
   std::chrono::milliseconds poll_interval{1'000};  // real time between idle rounds
+  delivery_listener* listener = nullptr;           // must outlive the worker
 };
 
 class delivery_worker {
@@ -173,6 +198,7 @@ class delivery_worker {
   void wake();
 
   delivery_counters counters(std::string_view receiver) const;
+  receiver_health health(std::string_view receiver) const;
   // The receivers this worker delivers to, by name.
   std::vector<std::string> receivers() const;
 
@@ -190,6 +216,7 @@ class delivery_worker {
   bool stopping_ = false;
   std::uint64_t wakeups_ = 0;
   std::map<std::string, delivery_counters, std::less<>> counters_;
+  std::map<std::string, receiver_health, std::less<>> health_;
   std::vector<std::thread> threads_;
 };
 

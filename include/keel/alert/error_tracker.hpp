@@ -82,7 +82,8 @@ struct record_outcome {
 
 // error_stats
 //
-// Totals since start (or restore) — the seeds' /errors/stats.
+// Totals since the first stored event (restore() adds the stored groups'
+// counts) — the seeds' /errors/stats.
 struct error_stats {
   std::uint64_t total = 0;
   std::uint64_t groups = 0;
@@ -130,9 +131,18 @@ class error_tracker {
   error_tracker(const error_tracker&) = delete;
   error_tracker& operator=(const error_tracker&) = delete;
 
-  // Validates, fingerprints and counts `e`. FIELD_VALIDATION_ERROR for a bad
-  // event, RESOURCE_EXHAUSTED when a new group would exceed max_groups.
+  // Validates, fingerprints and counts `e`, then hands it to the sink.
+  // FIELD_VALIDATION_ERROR for a bad event, RESOURCE_EXHAUSTED when a new
+  // group would exceed max_groups.
   [[nodiscard]] result<record_outcome> record(error_event e);
+
+  // record() in two steps, for a caller that stores the event itself
+  // between them (pipeline.hpp: stored first, counted only once stored).
+  // admit() validates `e` (filling a missing timestamp) and returns its
+  // fingerprint without changing anything; count_admitted() counts it
+  // (and gives the sink only the group's state changes, not the event).
+  [[nodiscard]] result<std::string> admit(error_event& e) const;
+  record_outcome count_admitted(const error_event& e, std::string fingerprint);
 
   std::optional<error_group> group(std::string_view fingerprint) const;
   // Open groups first by `order`, at most n; resolved and ignored ones follow
@@ -149,8 +159,13 @@ class error_tracker {
   [[nodiscard]] result<void> reopen(std::string_view fingerprint);
 
   // Puts back a group read from the store (counts, times and state), so a
-  // restart keeps them. Its rate windows start empty.
+  // restart keeps them, and adds its count to stats(). Its rate windows
+  // start empty.
   void restore(const error_group& g);
+  // Puts back the newest events across groups, and of one group, as read
+  // from the store (newest first), for recent() and group(fp).recent.
+  void restore_recent(const std::vector<error_event>& newest_first);
+  void restore_ring(std::string_view fingerprint, const std::vector<error_event>& newest_first);
 
   // keel_error_events_total{service,code,category,severity}.
   const series_source& series() const noexcept { return series_; }
@@ -174,6 +189,7 @@ class error_tracker {
   error_group snapshot(const group_rec& r, std::chrono::system_clock::time_point now,
                        bool with_recent) const;
   group_rec* find(std::string_view fp);
+  void uncount(const error_group& g);  // takes a replaced group's count out of stats_
 
   const keel::clock& clock_;
   tracker_options opts_;

@@ -109,6 +109,10 @@ class incident_manager {
   // A firing alert: opens an incident for its key (running on_open actions)
   // or adds the alert to the open one. Returns the notices to send.
   std::vector<incident_notice> on_alert(const alert& a);
+  // A resolved alert: taken off the open incident of its key; when it was
+  // that incident's last alert, the incident resolves (actor "keel") and
+  // its id is returned.
+  std::optional<std::string> on_resolved(const alert& a);
   // An error event: counted on the open incident of its key, if any.
   void on_event(const error_event& e);
 

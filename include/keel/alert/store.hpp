@@ -22,11 +22,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,15 +73,29 @@ class store final : public event_sink {
   void on_group(const error_group& g) override;
   // Writes everything buffered in one transaction.
   [[nodiscard]] result<void> flush();
+
+  // Writes `events` (with their fingerprints) and their groups' counts in
+  // one committed transaction before it returns, bypassing the buffer:
+  // on failure nothing of them is kept, so the caller can refuse them
+  // honestly. Concurrent callers share one transaction (group commit).
+  [[nodiscard]] result<void> append(std::span<const error_event> events,
+                                    std::span<const std::string> fingerprints);
+  // One small committed write: whether the store can take writes now
+  // (after a failure, to know when a full disk has room again).
+  [[nodiscard]] result<void> probe_write();
   // Failures of automatic (batch-full) flushes since open; they are retried
   // at the next flush, the buffered rows are not dropped.
   std::uint64_t flush_failures() const noexcept { return flush_failures_; }
 
   [[nodiscard]] result<std::uint64_t> event_count();
+  // The newest events across groups, newest first.
+  [[nodiscard]] result<std::vector<stored_event>> recent_events(std::size_t limit);
   // The newest events of a group, newest first.
   [[nodiscard]] result<std::vector<stored_event>> events_of(std::string_view fingerprint,
                                                             std::size_t limit);
-  // Every stored group (without `recent`), for error_tracker::restore.
+  // Every stored group (without `recent`), for error_tracker::restore. A
+  // group's count is the number of its events ever written (append(), or
+  // on_event() and a flush): both are written in one transaction.
   [[nodiscard]] result<std::vector<error_group>> load_groups();
   // Deletes events older than `t`; returns how many.
   [[nodiscard]] result<std::uint64_t> prune_events_before(std::chrono::system_clock::time_point t);
@@ -97,25 +113,38 @@ class store final : public event_sink {
   // The connection, for outbox and audit_log (opaque outside keel::alert).
   internal::db& db() noexcept { return *db_; }
 
+  // An event as written (for the store's own use).
+  struct pending_event {
+    std::string fingerprint;
+    std::int64_t ts_ns = 0;
+    std::string service, code, severity, category, title, body;
+  };
+
  private:
   store(std::unique_ptr<internal::db> d, std::filesystem::path p, const keel::clock& c,
         std::size_t batch);
   result<void> flush_locked();
+  void note_write_failure_locked();  // db mutex held
 
   std::unique_ptr<internal::db> db_;
   std::filesystem::path path_;
   const keel::clock& clock_;
   std::size_t batch_;
-  std::mutex buf_mu_;  // guards the buffers; taken before the db mutex
-  struct pending_event {
-    std::string fingerprint;
-    std::int64_t ts_ns;
-    std::string service, code, severity, body;
-  };
+  std::mutex buf_mu_;                  // guards the buffers; taken before the db mutex
   std::vector<pending_event> events_;  // slots [0, used_) are filled
   std::size_t used_ = 0;
   std::unordered_map<std::string, error_group> groups_;
   std::uint64_t flush_failures_ = 0;
+
+  struct commit_slot {
+    std::vector<pending_event> events;
+    bool done = false;
+    result<void> outcome = ok();
+  };
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  bool committing_ = false;
+  std::vector<std::shared_ptr<commit_slot>> queue_;
 };
 
 }  // namespace keel::alert

@@ -66,7 +66,9 @@ TEST(Keeld, ServesTheSeedExerciseEndpoints) {
 
   auto test_alert = k.post_json("/alerts/test", R"({"message":"hello"})");
   EXPECT_EQ(test_alert.status, 200) << test_alert.body;
-  EXPECT_EQ(json_of(test_alert)["status"], "sent");
+  // The test configuration has no receiver: nothing was sent, and it says so.
+  EXPECT_EQ(json_of(test_alert)["status"], "no receivers");
+  EXPECT_TRUE(json_of(test_alert)["queued"].empty());
 }
 
 TEST(Keeld, OpenApiListsEveryRoute) {
@@ -384,6 +386,95 @@ TEST(Keeld, StartsDegradedWhenTheStoreCannotOpenAndRecovers) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(ok.status, 202) << ok.body;
+}
+
+TEST(Keeld, SecondKeeldOnTheSameDataDirectoryIsRefusedNamingTheHolder) {
+  keeld_instance k;
+  keel::testing::temp_dir other("keeld-second");
+  std::ofstream(other.path() / "keeld.yaml") << test_config();
+  keel::testing::child_process second(
+      KEELD_BINARY,
+      {"--config", (other.path() / "keeld.yaml").string(), "--data-dir", k.data_dir().string()},
+      std::map<std::string, std::string>{{"KEEL_ADMIN_TOKEN", kToken}}, other.path() / "out");
+  EXPECT_EQ(second.wait(), 1);
+  std::ifstream in(other.path() / "out");
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_THAT(
+      out, HasSubstr("in use by another process (pid " + std::to_string(k.process().pid()) + ")"));
+  EXPECT_EQ(k.get("/health").status, 200);  // the first one is untouched
+}
+
+// A receiver that refuses: a warn line naming it, the delivery metrics
+// move, /health warns naming it; once it answers, all of that clears.
+TEST(Keeld, FailingReceiverIsLoggedMeasuredAndInHealthUntilItRecovers) {
+  keel::alert::testing::test_http_server hook;  // not listening yet: refused
+  keeld_instance k(test_config(R"yaml(
+alerting:
+  receivers:
+    - {name: pager, webhook: {url: ")yaml" +
+                               hook.url("/pager") + R"yaml("}}
+  route: {receiver: pager, group_wait: 0s}
+)yaml"));
+  ASSERT_EQ(k.post_json("/alerts/test", R"({"message":"drill"})").status, 200);
+  auto checks = [&] { return json_of(k.get("/health"))["checks"]; };
+  nlohmann::json c;
+  for (int i = 0; i < 200; ++i) {
+    c = checks();
+    if (c["receivers"][0]["status"] == "warn") break;
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(c["receivers"][0]["status"], "warn") << c;
+  EXPECT_THAT(c["receivers"][0]["output"].get<std::string>(), HasSubstr("pager"));
+  const auto metrics = k.get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("keel_alert_notifications_failed_total{receiver=\"pager\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("keel_alert_outbox_pending{receiver=\"pager\"} 1"));
+  std::string log;
+  for (int i = 0; i < 200 && log.find("receiver failing") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(25ms);
+    std::ifstream in(k.data_dir() / "logs" / "keeld.log");
+    log.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_THAT(log, HasSubstr("\"message\":\"receiver failing"));
+  EXPECT_THAT(log, HasSubstr("\"receiver\":\"pager\""));
+
+  hook.listen();
+  hook.respond_with(200);
+  // The retry waits out its backoff (5 s, jittered): a real process, so
+  // this is a bounded poll, not a timing rule.
+  for (int i = 0; i < 600 && hook.accepted().empty(); ++i)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(hook.accepted().size(), 1u);
+  for (int i = 0; i < 100 && checks()["receivers"][0]["status"] != "pass"; ++i)
+    std::this_thread::sleep_for(25ms);
+  EXPECT_EQ(checks()["receivers"][0]["status"], "pass");
+  EXPECT_THAT(k.get("/metrics").body,
+              HasSubstr("keel_alert_notifications_sent_total{receiver=\"pager\"} 1"));
+}
+
+TEST(Keeld, ItsOwnServerErrorsBecomeItsOwnErrorEvents) {
+  keeld_instance k;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(k.get("/simulate/error").status, 500);
+  nlohmann::json stats;
+  for (int i = 0; i < 200; ++i) {
+    stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+    if (stats["by_service"].value("keeld-test", 0) >= 3) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_EQ(stats["by_service"].value("keeld-test", 0), 3) << stats;
+  EXPECT_EQ(stats["by_code"].value("INTERNAL_ERROR", 0), 3) << stats;
+}
+
+TEST(Keeld, ErrorStatsAndRecentErrorsComeBackAfterSigkill) {
+  keeld_instance k;
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  auto stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+  EXPECT_EQ(stats["by_code"].value("DATABASE_ERROR", 0), 4) << stats;
+  auto recent = json_of(k.admin("GET", "/admin/api/monitoring/logs/recent-errors?limit=10"));
+  EXPECT_EQ(recent["errors"].size(), 4u) << recent;
 }
 
 TEST(Keeld, SighupReloadsRules) {

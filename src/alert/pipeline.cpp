@@ -1,0 +1,830 @@
+#include "keel/alert/pipeline.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <functional>
+
+#include "keel/alert/alerts_collector.hpp"
+#include "keel/alert/delivery_collector.hpp"
+#include "keel/alert/receiver.hpp"
+#include "keel/alert/resilient_delivery_policy.hpp"
+#include "keel/core/ids.hpp"
+#include "keel/log/logger.hpp"
+#include "keel/metrics/registry.hpp"
+#include "keel/resilience/breaker_registry.hpp"
+
+namespace keel::alert {
+
+using keel::log::kv;
+using namespace std::chrono_literals;
+
+namespace {
+
+keel::log::logger& log() {
+  static keel::log::logger l{"keel.alert"};
+  return l;
+}
+
+std::string hex_id() {
+  char buf[32];
+  keel::new_id128().to_hex(buf);
+  return std::string(buf, sizeof buf);
+}
+
+}  // namespace
+
+// ---- the data directory's lock ----
+
+// One process per data directory: two would deliver every notification
+// twice and interleave their writes. flock() is released by the kernel
+// when the holder dies, so a SIGKILLed keeld never leaves a stale lock.
+struct pipeline::data_dir_lock {
+  int fd = -1;
+  ~data_dir_lock() {
+    if (fd >= 0) ::close(fd);
+  }
+
+  static result<std::unique_ptr<data_dir_lock>> take(const std::filesystem::path& dir) {
+    const auto path = dir / "lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return fail(error(codes::io_error, "cannot open the data directory's lock file")
+                      .with_detail("path", path.string())
+                      .with_detail("errno", std::strerror(errno)));
+    }
+    auto lock = std::make_unique<data_dir_lock>();
+    lock->fd = fd;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {};
+      const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+        holder.pop_back();
+      return fail(error(codes::conflict, "data directory " + dir.string() +
+                                             " is in use by another process (pid " + holder + ")")
+                      .with_detail("pid", holder));
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+    return lock;
+  }
+};
+
+// ---- the pipeline's own metrics ----
+
+class pipeline_metrics {
+ public:
+  static std::shared_ptr<pipeline_metrics> create(keel::metrics::registry* reg) {
+    auto m = std::make_shared<pipeline_metrics>();
+    if (reg == nullptr) return m;
+    // keel's own names on a registry the caller gave: a clash is a
+    // programming error, reported once at create() by the caller's value().
+    m->accepted_ = reg->add_counter({.name = "keel_alert_events_accepted_total",
+                                     .help = "Error events stored and counted."})
+                       .value_or(nullptr);
+    m->rejected_ = reg->add_counter({.name = "keel_alert_events_rejected_total",
+                                     .help = "Error events refused, by reason.",
+                                     .labels = {"reason"}})
+                       .value_or(nullptr);
+    m->evaluations_ = reg->add_counter({.name = "keel_alert_rule_evaluations_total",
+                                        .help = "Rule evaluation cycles run."})
+                          .value_or(nullptr);
+    m->evaluation_seconds_ =
+        reg->add_histogram({.name = "keel_alert_rule_evaluation_duration_seconds",
+                            .help = "Time one rule evaluation cycle took.",
+                            .buckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}})
+            .value_or(nullptr);
+    m->store_failures_ = reg->add_counter({.name = "keel_alert_store_write_failures_total",
+                                           .help = "Writes the store refused, by operation.",
+                                           .labels = {"operation"}})
+                             .value_or(nullptr);
+    m->reloads_ = reg->add_counter({.name = "keel_alert_reloads_total",
+                                    .help = "Alerting configuration reloads, by outcome.",
+                                    .labels = {"outcome"}})
+                      .value_or(nullptr);
+    m->self_dropped_ = reg->add_counter({.name = "keel_alert_self_events_dropped_total",
+                                         .help = "Own error events not recorded (queue full)."})
+                           .value_or(nullptr);
+    return m;
+  }
+
+  void accepted(std::uint64_t n) {
+    if (accepted_) accepted_->labels().inc(n);
+  }
+  void rejected(std::string_view reason, std::uint64_t n) {
+    if (rejected_) rejected_->labels(reason).inc(n);
+  }
+  void evaluated(double seconds) {
+    if (evaluations_) evaluations_->labels().inc();
+    if (evaluation_seconds_) evaluation_seconds_->labels().observe(seconds);
+  }
+  void store_failure(std::string_view operation) {
+    if (store_failures_) store_failures_->labels(operation).inc();
+  }
+  void reload(bool ok) {
+    if (reloads_) reloads_->labels(ok ? "ok" : "error").inc();
+  }
+  void self_dropped() {
+    if (self_dropped_) self_dropped_->labels().inc();
+  }
+
+ private:
+  keel::metrics::counter_family* accepted_ = nullptr;
+  keel::metrics::counter_family* rejected_ = nullptr;
+  keel::metrics::counter_family* evaluations_ = nullptr;
+  keel::metrics::histogram_family* evaluation_seconds_ = nullptr;
+  keel::metrics::counter_family* store_failures_ = nullptr;
+  keel::metrics::counter_family* reloads_ = nullptr;
+  keel::metrics::counter_family* self_dropped_ = nullptr;
+};
+
+// ---- what delivery tells the pipeline ----
+
+// Failing receivers are logged at warn at most once per interval each,
+// with the number of failures since the previous line; a dead letter is an
+// error line every time (each is a notification nobody got).
+struct pipeline::delivery_events final : delivery_listener {
+  explicit delivery_events(pipeline& p) : owner(p) {}
+
+  void on_failure(const receiver_config& r, const outbox_message& m, const send_result& res,
+                  const receiver_health& h, bool dead) override {
+    if (dead) {
+      log().error("notification dead-lettered: it will not be sent", kv("receiver", r.name),
+                  kv("outbox_id", m.id), kv("attempts", m.attempts + 1), kv("reason", res.detail));
+      owner.report(error(codes::external_service_error,
+                         "notification to " + r.name + " dead-lettered: " + res.detail),
+                   "delivery");
+      return;
+    }
+    const auto now = owner.clock_.steady_now();
+    std::uint64_t suppressed = 0;
+    {
+      std::lock_guard lock(mu);
+      auto& st = by_receiver[r.name];
+      ++st.since_line;
+      if (st.logged_once && now - st.last_line < owner.opts_.receiver_log_interval) return;
+      suppressed = st.since_line - 1;
+      st.since_line = 0;
+      st.last_line = now;
+      st.logged_once = true;
+    }
+    log().warn("receiver failing: notification will be retried", kv("receiver", r.name),
+               kv("reason", res.detail), kv("consecutive_failures", h.consecutive_failures),
+               kv("failures_not_logged", suppressed));
+    owner.report(
+        error(codes::external_service_error, "receiver " + r.name + " failing: " + res.detail),
+        "delivery");
+  }
+
+  void on_delivered(const receiver_config& r, const outbox_message&, bool recovered) override {
+    if (!recovered) return;
+    {
+      std::lock_guard lock(mu);
+      by_receiver.erase(r.name);
+    }
+    log().info("receiver recovered", kv("receiver", r.name));
+  }
+
+  struct line_state {
+    keel::clock::steady_time last_line{};
+    std::uint64_t since_line = 0;
+    bool logged_once = false;
+  };
+  pipeline& owner;
+  std::mutex mu;
+  std::map<std::string, line_state, std::less<>> by_receiver;
+};
+
+// ---- life cycle ----
+
+pipeline::pipeline(const keel::clock& clock, pipeline_options opts)
+    : clock_(clock), opts_(std::move(opts)) {
+  if (opts_.evaluation_interval <= 0ms) opts_.evaluation_interval = 30s;
+  if (opts_.dispatch_interval <= 0ms) opts_.dispatch_interval = 1s;
+  if (opts_.store_interval <= 0ms) opts_.store_interval = 1s;
+}
+
+pipeline::~pipeline() {
+  stop();
+  std::lock_guard lock(delivery_mu_);
+  if (delivery_metrics_) delivery_metrics_->bind(nullptr, nullptr);
+  if (delivery_) delivery_->stop();
+}
+
+result<std::unique_ptr<pipeline>> pipeline::create(const keel::clock& clock, pipeline_options opts,
+                                                   const alerting_config& cfg) {
+  std::unique_ptr<pipeline> p(new pipeline(clock, std::move(opts)));
+  if (auto r = p->build(cfg); !r) return fail(std::move(r.error()));
+  return p;
+}
+
+// Forwards the tracker's group changes to the store once it is open (it
+// may open after the tracker, when the pipeline started degraded).
+namespace {
+struct store_forwarder final : event_sink {
+  explicit store_forwarder(std::function<std::shared_ptr<pipeline::durable>()> f)
+      : current(std::move(f)) {}
+  void on_event(const error_event& e, std::string_view fp) override {
+    if (auto d = current()) d->store->on_event(e, fp);
+  }
+  void on_group(const error_group& g) override {
+    if (auto d = current()) d->store->on_group(g);
+  }
+  std::function<std::shared_ptr<pipeline::durable>()> current;
+};
+}  // namespace
+
+result<void> pipeline::build(const alerting_config& cfg) {
+  if (!opts_.breakers) {
+    own_breakers_ = std::make_unique<keel::resilience::breaker_registry>();
+    opts_.breakers = own_breakers_.get();
+  }
+  if (!opts_.random) opts_.random = &keel::random_source::thread_safe();
+  metrics_ = pipeline_metrics::create(opts_.metrics);
+  forwarder_ = std::make_unique<store_forwarder>([this] { return store(); });
+  tracker_ = std::make_unique<error_tracker>(clock_, opts_.tracker, forwarder_.get());
+  if (!opts_.data_dir.empty()) {
+    if (auto r = open_store(); !r) {
+      if (r.error() == codes::conflict) return r;  // another process holds the directory
+      log().error("store unavailable, starting degraded; retrying", kv("error", r.error()),
+                  kv("retry_ms", opts_.store_interval.count()));
+      std::lock_guard lock(store_mu_);
+      store_problem_ = std::string(r.error().message());
+    }
+  }
+  std::vector<const series_source*> sources{&tracker_->series()};
+  sources.insert(sources.end(), opts_.series.begin(), opts_.series.end());
+  rules_ = std::make_unique<rule_engine>(std::move(sources), clock_,
+                                         engine_options{.interval = opts_.evaluation_interval});
+  dispatcher_ = std::make_unique<dispatcher>(cfg.root.value_or(route{.receiver = ""}), clock_);
+  incident_options io;
+  io.ack_timeout = cfg.incidents.ack_timeout;
+  io.escalation = cfg.incidents.escalation;
+  io.on_open = cfg.incidents.on_open;
+  io.breaker_opener = [this](std::string_view name) -> result<void> {
+    auto b = opts_.breakers->find(name);
+    if (!b) return fail(codes::resource_not_found, "no breaker " + std::string(name));
+    b->force_open();
+    return {};
+  };
+  incidents_ = std::make_unique<incident_manager>(clock_, std::move(io));
+  if (opts_.metrics) {
+    if (auto r = opts_.metrics->add_collector(std::make_shared<alerts_collector>(*rules_)); !r) {
+      return r;
+    }
+    delivery_metrics_ = std::make_shared<delivery_collector>(clock_);
+    if (auto r = opts_.metrics->add_collector(delivery_metrics_); !r) return r;
+  }
+  delivery_events_ = std::make_unique<delivery_events>(*this);
+  sync_silences();
+  return reconfigure(cfg);
+}
+
+result<void> pipeline::open_store() {
+  if (!lock_) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.data_dir, ec);
+    if (ec) {
+      return fail(error(codes::io_error, "cannot create the data directory: " + ec.message())
+                      .with_detail("path", opts_.data_dir.string()));
+    }
+    auto lock = data_dir_lock::take(opts_.data_dir);
+    if (!lock) return fail(std::move(lock.error()));
+    lock_ = std::move(*lock);
+  }
+  auto so = opts_.store;
+  so.data_dir = opts_.data_dir;
+  auto st = store::open(so, clock_);
+  if (!st) return fail(std::move(st.error()));
+  auto groups = (*st)->load_groups();
+  if (!groups) return fail(std::move(groups.error()));
+  for (const auto& g : *groups)
+    tracker_->restore(g);
+  // What the API shows of recent events comes back from the store too.
+  if (auto recent = (*st)->recent_events(opts_.tracker.recent_global)) {
+    std::vector<error_event> events;
+    for (auto& e : *recent)
+      events.push_back(std::move(e.event));
+    tracker_->restore_recent(events);
+  }
+  for (const auto& g : *groups) {
+    if (auto ring = (*st)->events_of(g.fingerprint, opts_.tracker.recent_per_group)) {
+      std::vector<error_event> events;
+      for (auto& e : *ring)
+        events.push_back(std::move(e.event));
+      tracker_->restore_ring(g.fingerprint, events);
+    }
+  }
+  auto d = std::make_shared<durable>();
+  d->store = std::move(*st);
+  d->outbox = std::make_unique<outbox>(*d->store);
+  d->audit = std::make_unique<audit_log>(*d->store);
+  std::atomic_store(&durable_, d);
+  {
+    std::lock_guard lock(store_mu_);
+    store_problem_.clear();
+  }
+  store_failing_ = false;
+  log().info("store open", kv("path", d->store->path().string()), kv("groups", groups->size()));
+  if (dispatcher_) sync_silences();  // a reopen after a degraded start
+  std::lock_guard lock(delivery_mu_);
+  restart_delivery_locked();
+  return {};
+}
+
+void pipeline::sync_silences() {
+  auto d = store();
+  if (!d || !dispatcher_) return;
+  // The dispatcher forgets a silence an hour after it ends; so does the store.
+  auto saved = d->store->load_silences(clock_.system_now() - 1h);
+  if (!saved) {
+    log().error("silences not loaded from the store", kv("error", saved.error()));
+    return;
+  }
+  const auto known = dispatcher_->silences();
+  for (auto& s : *saved) {
+    const bool have =
+        std::any_of(known.begin(), known.end(), [&](const silence& k) { return k.id == s.id; });
+    if (have) continue;
+    if (auto r = dispatcher_->add_silence(s); !r) {
+      log().error("saved silence not restored", kv("silence", s.id), kv("error", r.error()));
+    }
+  }
+  if (!saved->empty()) log().info("silences restored", kv("count", saved->size()));
+}
+
+void pipeline::restart_delivery_locked() {
+  if (delivery_metrics_) delivery_metrics_->bind(nullptr, nullptr);  // before the worker goes
+  if (delivery_) delivery_->stop();
+  delivery_.reset();
+  notifier_.reset();
+  auto d = store();
+  if (!d || receivers_.empty()) return;
+  if (!opts_.http && !own_transport_) own_transport_ = std::make_unique<curl_transport>();
+  transport& t = opts_.http ? *opts_.http : *own_transport_;
+  if (!policy_) {
+    // A circuit breaker per receiver (in the caller's registry, so its
+    // admin API lists and resets them) and jittered exponential backoff.
+    resilient_delivery_options options;
+    options.max_attempts = opts_.delivery_max_attempts;
+    policy_ = std::make_unique<resilient_delivery_policy>(*opts_.breakers, *opts_.random,
+                                                          std::move(options));
+  }
+  notifier_ = std::make_unique<notifier>(*d->outbox, receivers_, clock_);
+  delivery_ =
+      std::make_unique<delivery_worker>(*d->outbox, t, *policy_, clock_, receivers_,
+                                        delivery_options{.listener = delivery_events_.get()});
+  if (delivery_metrics_) delivery_metrics_->bind(delivery_.get(), d->outbox.get());
+  if (started_ && !stopped_) delivery_->start();
+}
+
+result<void> pipeline::reconfigure(const alerting_config& cfg) {
+  auto failed = [this](keel::error e) -> result<void> {
+    metrics_->reload(false);
+    return fail(std::move(e));
+  };
+  // Validate everything before changing anything.
+  for (const auto& r : cfg.rules) {
+    if (auto c = compile(r); !c) return failed(std::move(c.error()));
+  }
+  if (cfg.root) {
+    if (auto r = dispatcher_->set_route(*cfg.root); !r) return failed(std::move(r.error()));
+  }
+  std::vector<std::string> old_names;
+  for (const auto& r : rules_->rules())
+    old_names.push_back(r.name);
+  for (const auto& r : cfg.rules) {
+    if (auto u = rules_->upsert(r); !u) return failed(std::move(u.error()));
+  }
+  for (const auto& n : old_names) {
+    const bool kept =
+        std::any_of(cfg.rules.begin(), cfg.rules.end(), [&](const auto& r) { return r.name == n; });
+    if (!kept) (void)rules_->remove(n);
+  }
+  dispatcher_->set_inhibit_rules(cfg.inhibit_rules);
+  {
+    std::lock_guard lock(delivery_mu_);
+    receivers_ = cfg.receivers;
+    restart_delivery_locked();
+  }
+  metrics_->reload(true);
+  return {};
+}
+
+void pipeline::start() {
+  if (started_.exchange(true)) return;
+  const auto t0 = clock_.steady_now();
+  next_eval_ = t0 + opts_.evaluation_interval;
+  next_dispatch_ = t0 + opts_.dispatch_interval;
+  next_store_ = t0 + opts_.store_interval;
+  {
+    std::lock_guard lock(delivery_mu_);
+    if (delivery_) delivery_->start();
+  }
+  loop_thread_ = std::thread([this] { loop(); });
+}
+
+void pipeline::stop() {
+  if (stopped_.exchange(true)) return;
+  {
+    std::lock_guard lock(loop_mu_);
+    stopping_ = true;
+  }
+  loop_cv_.notify_all();
+  if (loop_thread_.joinable()) loop_thread_.join();
+  {
+    std::lock_guard lock(delivery_mu_);
+    if (delivery_) delivery_->stop();
+  }
+  drain_self_events();
+  if (auto d = store()) {
+    if (auto r = d->store->flush(); !r) log().error("final flush failed", kv("error", r.error()));
+  }
+}
+
+// ---- the loop ----
+
+void pipeline::loop() {
+  // Three duties on one thread, each on its own period: rule evaluation,
+  // dispatching (grouping timers, notifications, incident escalation) and
+  // the store's upkeep (flush, probe after a failure, or reopen).
+  std::unique_lock lock(loop_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const auto now = clock_.steady_now();
+    if (now >= next_eval_) {
+      evaluate_once();
+      next_eval_ = now + opts_.evaluation_interval;
+    }
+    if (now >= next_dispatch_) {
+      dispatch_once();
+      next_dispatch_ = now + opts_.dispatch_interval;
+    }
+    if (now >= next_store_) {
+      upkeep_store();
+      next_store_ = now + opts_.store_interval;
+    }
+    const auto wake = std::min({next_eval_, next_dispatch_, next_store_});
+    lock.lock();
+    loop_cv_.wait_for(lock, wake - clock_.steady_now(), [this] { return stopping_; });
+  }
+}
+
+void pipeline::run_once() {
+  evaluate_once();
+  dispatch_once();
+  if (!started_) {
+    // No delivery threads: one round for each receiver, here.
+    std::lock_guard lock(delivery_mu_);
+    if (delivery_) {
+      for (const auto& r : delivery_->receivers())
+        (void)delivery_->run_once(r);
+    }
+  }
+  upkeep_store();
+}
+
+void pipeline::evaluate_once() {
+  const auto t0 = std::chrono::steady_clock::now();  // real time: what a cycle costs
+  evaluation ev;
+  rules_->evaluate(ev);
+  metrics_->evaluated(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  for (const auto& a : ev.fired) {
+    log().warn("alert firing", kv("alertname", a.rule), kv("value", a.value),
+               kv("labels", a.labels.to_string()));
+    if (auto r = dispatcher_->put(a); !r)
+      log().error("alert not dispatched", kv("error", r.error()));
+    send_incident_notices(incidents_->on_alert(a));
+  }
+  for (const auto& a : ev.resolved) {
+    log().info("alert resolved", kv("alertname", a.rule), kv("labels", a.labels.to_string()));
+    if (auto r = dispatcher_->put(a); !r)
+      log().error("alert not dispatched", kv("error", r.error()));
+    if (auto id = incidents_->on_resolved(a)) {
+      log().info("incident resolved: its alerts resolved", kv("incident", *id));
+    }
+  }
+  send_incident_notices(incidents_->tick());
+}
+
+void pipeline::dispatch_once() {
+  std::vector<notification> out;
+  dispatcher_->tick(out);
+  if (out.empty()) return;
+  std::lock_guard lock(delivery_mu_);
+  for (const auto& n : out)
+    enqueue_locked(n);
+  if (delivery_) delivery_->wake();
+}
+
+void pipeline::enqueue_locked(const notification& n) {
+  if (n.receiver.empty()) {
+    log().warn("notification not sent: no receiver configured", kv("group", n.group_key),
+               kv("alerts", n.alerts.size()));
+    return;
+  }
+  if (!notifier_) {
+    log().error("notification not sent: store unavailable (degraded)", kv("group", n.group_key),
+                kv("receiver", n.receiver));
+    metrics_->store_failure("outbox");
+    return;
+  }
+  if (auto r = notifier_->enqueue(n); !r) {
+    log().error("notification not queued", kv("receiver", n.receiver), kv("error", r.error()));
+    metrics_->store_failure("outbox");
+    report(r.error(), "outbox");
+  }
+}
+
+void pipeline::send_incident_notices(const std::vector<incident_notice>& notices) {
+  if (notices.empty()) return;
+  std::lock_guard lock(delivery_mu_);
+  for (const auto& notice : notices) {
+    const auto inc = incidents_->get(notice.incident_id);
+    if (!inc) continue;
+    log().warn("incident notice", kv("incident", inc->id), kv("reason", notice.reason),
+               kv("receiver", notice.receiver));
+    // An incident reads as one firing alert to every receiver kind; its id
+    // and the escalation level keep each notice distinct and each retry of
+    // one notice deduplicated.
+    alert a;
+    a.rule = "Incident";
+    a.labels = label_set{{"alertname", "Incident"},
+                         {"incident", inc->id},
+                         {"key", inc->key},
+                         {"reason", notice.reason},
+                         {"service", opts_.self_service}};
+    a.annotations = label_set{{"summary", inc->title},
+                              {"description", "incident " + inc->id + " " + notice.reason +
+                                                  "; acknowledge with POST /api/v1/incidents/" +
+                                                  inc->id + "/acknowledge"}};
+    a.state = alert_state::firing;
+    a.active_since = inc->opened_at;
+    a.fired_at = clock_.system_now();
+    enqueue_locked(notification{
+        .receiver = notice.receiver,
+        .group_key = "incident:" + inc->id,
+        .id = inc->id + "-" + notice.reason + "-" + std::to_string(inc->escalation_level),
+        .group_labels = a.labels,
+        .common_labels = a.labels,
+        .common_annotations = a.annotations,
+        .alerts = {a},
+        .created_at = a.fired_at});
+  }
+  if (delivery_) delivery_->wake();
+}
+
+void pipeline::upkeep_store() {
+  drain_self_events();
+  auto d = store();
+  if (!d) {
+    if (opts_.data_dir.empty()) return;
+    if (auto r = open_store(); r) log().info("store recovered: no longer degraded");
+    return;
+  }
+  if (store_failing_) {
+    // Nothing else may write for a while: ask the disk ourselves, and
+    // leave the buffered group states for when it answers.
+    auto probe = d->store->probe_write();
+    on_store_write(probe, "probe");
+    if (!probe) return;
+  }
+  // A flush with nothing buffered writes nothing: only its failure says
+  // anything about the store.
+  if (auto r = d->store->flush(); !r) on_store_write(r, "flush");
+}
+
+void pipeline::on_store_write(const result<void>& r, std::string_view what) {
+  if (r) {
+    if (store_failing_.exchange(false)) {
+      {
+        std::lock_guard lock(store_mu_);
+        store_problem_.clear();
+      }
+      log().info("store writes succeed again", kv("operation", what));
+    }
+    return;
+  }
+  metrics_->store_failure(what);
+  std::string problem = std::string(what) + ": " + std::string(r.error().message());
+  const bool first = !store_failing_.exchange(true);
+  {
+    std::lock_guard lock(store_mu_);
+    store_problem_ = problem;
+  }
+  // Once per run of failures: the metric counts each one.
+  if (first) log().error("store write failed", kv("operation", what), kv("error", r.error()));
+}
+
+keel::error pipeline::store_unavailable() const {
+  std::string why;
+  {
+    std::lock_guard lock(store_mu_);
+    why = store_problem_;
+  }
+  if (!store()) why = why.empty() ? "store not open (degraded)" : "store not open: " + why;
+  return error(codes::service_unavailable, why.empty() ? "store unavailable" : why)
+      .with_retry_after(opts_.store_retry_after);
+}
+
+// ---- ingest ----
+
+result<std::vector<ingest_outcome>> pipeline::ingest(std::vector<error_event> events) {
+  auto d = store();
+  if (!d) {
+    metrics_->rejected("store_unavailable", events.size());
+    return fail(store_unavailable());
+  }
+  std::vector<std::string> fps;
+  fps.reserve(events.size());
+  for (auto& e : events) {
+    auto fp = tracker_->admit(e);
+    if (!fp) {
+      metrics_->rejected(fp.error() == codes::resource_exhausted ? "too_many_groups" : "invalid",
+                         events.size());
+      return fail(std::move(fp.error()));
+    }
+    fps.push_back(std::move(*fp));
+  }
+  // Stored first, counted after: nothing in memory moves for an event the
+  // store did not take.
+  auto stored = d->store->append(events, fps);
+  on_store_write(stored, "events");
+  if (!stored) {
+    metrics_->rejected("store_unavailable", events.size());
+    return fail(error(codes::service_unavailable,
+                      "events not stored: " + std::string(stored.error().message()))
+                    .with_retry_after(opts_.store_retry_after));
+  }
+  std::vector<ingest_outcome> out;
+  out.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    out.push_back(tracker_->count_admitted(events[i], std::move(fps[i])));
+    incidents_->on_event(events[i]);
+  }
+  metrics_->accepted(events.size());
+  return out;
+}
+
+void pipeline::report(const keel::error& e, std::string_view where) {
+  error_event ev;
+  ev.service = opts_.self_service;
+  ev.code = std::string(e.name());
+  ev.category = e.category();
+  ev.severity = e.code().severity;
+  ev.message = std::string(where) + ": " + std::string(e.message());
+  if (ev.message.size() > 1024) ev.message.resize(1024);
+  ev.timestamp = clock_.system_now();
+  std::lock_guard lock(self_mu_);
+  if (self_events_.size() >= kMaxSelfEvents) {
+    metrics_->self_dropped();
+    return;
+  }
+  self_events_.push_back(std::move(ev));
+}
+
+void pipeline::drain_self_events() {
+  std::vector<error_event> batch;
+  {
+    std::lock_guard lock(self_mu_);
+    batch.swap(self_events_);
+  }
+  if (batch.empty()) return;
+  // Its own failures go through the same door as anyone's; a store that
+  // refuses them is already counted and logged by ingest().
+  if (auto r = ingest(std::move(batch)); !r) metrics_->self_dropped();
+}
+
+// ---- silences, audit, test notifications ----
+
+result<std::string> pipeline::add_silence(silence s) {
+  auto d = store();
+  if (!d) return fail(store_unavailable());
+  auto id = dispatcher_->add_silence(s);  // validates
+  if (!id) return id;
+  s.id = *id;
+  auto saved = d->store->save_silence(s);
+  on_store_write(saved, "silence");
+  if (!saved) {
+    // Not kept across a restart: not kept at all. The caller is told to retry.
+    (void)dispatcher_->expire_silence(s.id);
+    return fail(store_unavailable());
+  }
+  return id;
+}
+
+result<void> pipeline::expire_silence(std::string_view id) {
+  auto d = store();
+  if (!d) return fail(store_unavailable());
+  const auto all = dispatcher_->silences();
+  auto it = std::find_if(all.begin(), all.end(), [&](const silence& s) { return s.id == id; });
+  if (it == all.end()) return fail(codes::resource_not_found, "no silence " + std::string(id));
+  silence ended = *it;
+  const auto now = clock_.system_now();
+  if (ended.ends_at > now) ended.ends_at = now;
+  auto saved = d->store->save_silence(ended);
+  on_store_write(saved, "silence");
+  if (!saved) return fail(store_unavailable());
+  return dispatcher_->expire_silence(id);
+}
+
+void pipeline::audit(std::string_view actor, std::string_view action, std::string_view resource,
+                     std::string_view request_id, nlohmann::ordered_json details) {
+  log().info("audit", kv("actor", actor), kv("action", action), kv("resource", resource));
+  auto d = store();
+  if (!d) {
+    log().error("audit entry not stored: store unavailable", kv("action", action));
+    metrics_->store_failure("audit");
+    return;
+  }
+  auto r = d->audit->append({.actor = std::string(actor),
+                             .action = std::string(action),
+                             .resource = std::string(resource),
+                             .request_id = std::string(request_id),
+                             .details = std::move(details)});
+  if (!r) {
+    log().error("audit append failed", kv("action", action), kv("error", r.error()));
+    metrics_->store_failure("audit");
+  }
+}
+
+result<nlohmann::json> pipeline::send_test_notification(std::string_view message) {
+  alert a;
+  a.rule = "TestAlert";
+  a.labels =
+      label_set{{"alertname", "TestAlert"}, {"severity", "info"}, {"service", opts_.self_service}};
+  a.annotations = label_set{{"summary", std::string(message)}};
+  a.state = alert_state::firing;
+  a.active_since = a.fired_at = clock_.system_now();
+  log().warn("test notification", kv("text", message));
+  auto queued = nlohmann::json::array();
+  std::lock_guard lock(delivery_mu_);
+  if (!notifier_) {
+    if (receivers_.empty()) {
+      return nlohmann::json{{"status", "no receivers"}, {"message", message}, {"queued", queued}};
+    }
+    return fail(store_unavailable());
+  }
+  for (const auto& r : receivers_) {
+    notification n{.receiver = r.name,
+                   .group_key = "test",
+                   .id = hex_id(),
+                   .common_labels = a.labels,
+                   .common_annotations = a.annotations,
+                   .alerts = {a},
+                   .created_at = a.fired_at};
+    auto id = notifier_->enqueue(n);
+    if (!id) return fail(std::move(id.error()));
+    queued.push_back({{"receiver", r.name}, {"outbox_id", *id}});
+  }
+  if (delivery_) delivery_->wake();
+  return nlohmann::json{{"status", queued.empty() ? "no receivers" : "queued"},
+                        {"message", message},
+                        {"queued", queued}};
+}
+
+// ---- state ----
+
+std::vector<receiver_state> pipeline::receiver_states() const {
+  std::lock_guard lock(delivery_mu_);
+  std::vector<receiver_state> out;
+  for (const auto& r : receivers_) {
+    receiver_state s{.name = r.name};
+    if (delivery_) {
+      const auto h = delivery_->health(r.name);
+      s.failing = h.failing;
+      s.consecutive_failures = h.consecutive_failures;
+      s.last_error = h.last_error;
+      s.failing_since = h.failing_since;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+pipeline_health pipeline::health() const {
+  pipeline_health h;
+  h.store_open = store() != nullptr;
+  {
+    std::lock_guard lock(store_mu_);
+    h.store_problem = store_problem_;
+  }
+  for (auto& r : receiver_states()) {
+    if (r.failing) h.failing_receivers.push_back(std::move(r));
+  }
+  h.loop_running = loop_thread_.joinable() && !stopped_;
+  return h;
+}
+
+std::vector<receiver_config> pipeline::receivers() const {
+  std::lock_guard lock(delivery_mu_);
+  return receivers_;
+}
+
+}  // namespace keel::alert

@@ -1,0 +1,242 @@
+#include "keel/alert/pipeline.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "keel/metrics/exposition.hpp"
+#include "keel/metrics/registry.hpp"
+#include "unit/alert/temp_dir.hpp"
+#include "unit/alert/test_http_server.hpp"
+
+namespace keel::alert {
+namespace {
+
+using namespace std::chrono_literals;
+
+error_event event(std::string message, std::string code = "DATABASE_ERROR") {
+  error_event e;
+  e.service = "payments";
+  e.code = std::move(code);
+  e.category = keel::category::systemic;
+  e.severity = keel::severity::high;
+  e.message = std::move(message);
+  return e;
+}
+
+std::vector<error_event> events(int n, std::string message = "connection refused") {
+  std::vector<error_event> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(event(message));
+  return out;
+}
+
+class Pipeline : public ::testing::Test {
+ protected:
+  std::unique_ptr<pipeline> make(const alerting_config& cfg = {}) {
+    return pipeline::create(clock, {.data_dir = dir.path(), .metrics = &metrics}, cfg).value();
+  }
+  std::string scrape() {
+    std::string out;
+    keel::metrics::expose(metrics, keel::metrics::format::prometheus_text_0_0_4, out);
+    return out;
+  }
+  // A webhook receiver on the local server, routed to with no group wait.
+  alerting_config with_hook() {
+    alerting_config cfg;
+    cfg.receivers = {
+        {.name = "hook", .kind = receiver_kind::webhook, .url = server.url(), .timeout = 300ms}};
+    cfg.root = route{.receiver = "hook", .group_wait = 0ms};
+    return cfg;
+  }
+
+  testing::temp_dir dir;
+  manual_clock clock;
+  keel::metrics::registry metrics;
+  testing::test_http_server server;
+};
+
+TEST_F(Pipeline, IngestStoresEventsWithTheirGroupBeforeCountingThem) {
+  auto p = make();
+  auto out = p->ingest(events(3)).value();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2].count, 3u);
+  auto d = p->store();
+  EXPECT_EQ(d->store->event_count().value(), 3u);
+  auto groups = d->store->load_groups().value();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].count, 3u);
+  EXPECT_EQ(p->tracker().stats().total, 3u);
+  EXPECT_NE(scrape().find("keel_alert_events_accepted_total 3"), std::string::npos);
+}
+
+TEST_F(Pipeline, InvalidEventRefusesTheWholeBatchAndKeepsNothing) {
+  auto p = make();
+  auto batch = events(2);
+  batch[1].code = "not a code";
+  auto out = p->ingest(batch);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error(), codes::field_validation_error);
+  EXPECT_EQ(p->store()->store->event_count().value(), 0u);
+  EXPECT_EQ(p->tracker().stats().total, 0u);
+}
+
+TEST_F(Pipeline, RestartBringsBackStatsRecentEventsAndEachIssuesEvents) {
+  std::string fp;
+  {
+    auto p = make();
+    auto first = p->ingest(events(4));
+    ASSERT_TRUE(first) << first.error().message();
+    fp = (*first)[0].fingerprint;
+    auto second = p->ingest({event("timeout", "TIMEOUT")});
+    ASSERT_TRUE(second) << second.error().message();
+  }
+  keel::metrics::registry fresh;  // a restarted process has a new registry
+  auto again = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, {});
+  ASSERT_TRUE(again) << again.error().message();
+  auto& p = *again;
+  const auto stats = p->tracker().stats();
+  EXPECT_EQ(stats.total, 5u);
+  EXPECT_EQ(stats.by_code.at("DATABASE_ERROR"), 4u);
+  EXPECT_EQ(stats.by_code.at("TIMEOUT"), 1u);
+  EXPECT_EQ(stats.by_service.at("payments"), 5u);
+  const auto recent = p->tracker().recent(10);
+  ASSERT_EQ(recent.size(), 5u);
+  EXPECT_EQ(recent[0].message, "timeout");  // newest first
+  EXPECT_EQ(p->tracker().group(fp)->recent.size(), 4u);
+  EXPECT_EQ(p->tracker().group(fp)->count, 4u);
+}
+
+TEST_F(Pipeline, SecondPipelineOnTheSameDirectoryIsRefusedNamingThePid) {
+  auto first = make();
+  auto second = pipeline::create(clock, {.data_dir = dir.path()}, {});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error(), codes::conflict);
+  EXPECT_NE(second.error().message().find("pid " + std::to_string(::getpid())), std::string::npos)
+      << second.error().message();
+  first.reset();  // released with its holder
+  EXPECT_TRUE(pipeline::create(clock, {.data_dir = dir.path()}, {}));
+}
+
+// The crash-loop case: events between the start and the first evaluation count.
+TEST_F(Pipeline, EventsBeforeTheFirstEvaluationFireAnEventRule) {
+  alerting_config cfg;
+  cfg.rules = {rule{.name = "DatabaseErrors",
+                    .cond = {.kind = condition_kind::increase,
+                             .series = {.metric = "keel_error_events_total"},
+                             .window = 5min,
+                             .op = compare::at_least,
+                             .threshold = 1}}};
+  auto p = make(cfg);
+  (void)p->ingest(events(50)).value();
+  clock.advance(30s);
+  p->run_once();
+  const auto active = p->rules().active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].state, alert_state::firing);
+  EXPECT_EQ(active[0].value, 50);
+}
+
+TEST_F(Pipeline, StoreThatRefusesWritesAnswersUnavailableKeepsNothingAndRecovers) {
+  auto p = make();
+  (void)p->ingest(events(1)).value();
+  const auto db = p->store()->store->path();
+  ASSERT_TRUE(testing::sqlite3_cli(
+      db,
+      "CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(FAIL, 'no space'); "
+      "END; CREATE TRIGGER refuse_probe BEFORE INSERT ON store_probe BEGIN SELECT RAISE(FAIL, "
+      "'no space'); END;"));
+  for (int i = 0; i < 3; ++i) {
+    auto out = p->ingest(events(10));
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error(), codes::service_unavailable);
+    ASSERT_TRUE(out.error().retry_after());
+  }
+  EXPECT_EQ(p->tracker().stats().total, 1u);  // nothing counted that was not stored
+  EXPECT_FALSE(p->health().store_problem.empty());
+  p->run_once();  // the probe fails too: still failing
+  EXPECT_FALSE(p->health().store_problem.empty());
+  EXPECT_NE(scrape().find("keel_alert_events_rejected_total{reason=\"store_unavailable\"} 30"),
+            std::string::npos);
+
+  ASSERT_TRUE(testing::sqlite3_cli(db, "DROP TRIGGER refuse_events; DROP TRIGGER refuse_probe;"));
+  p->run_once();
+  EXPECT_TRUE(p->health().store_problem.empty());
+  (void)p->ingest(events(2)).value();
+  // The refused events were not kept to be written later: 1 + 2, not 33.
+  EXPECT_EQ(p->store()->store->event_count().value(), 3u);
+  EXPECT_EQ(p->store()->store->load_groups().value()[0].count, 3u);
+  EXPECT_EQ(p->tracker().stats().total, 3u);
+}
+
+TEST_F(Pipeline, FailingReceiverIsNamedInHealthAndMetricsUntilItRecovers) {
+  auto p = make(with_hook());
+  auto queued = p->send_test_notification("hello").value();
+  ASSERT_EQ(queued["queued"].size(), 1u);
+  p->run_once();  // refused: nobody listens yet
+  auto h = p->health();
+  ASSERT_EQ(h.failing_receivers.size(), 1u);
+  EXPECT_EQ(h.failing_receivers[0].name, "hook");
+  EXPECT_FALSE(h.failing_receivers[0].last_error.empty());
+  auto text = scrape();
+  EXPECT_NE(text.find("keel_alert_notifications_failed_total{receiver=\"hook\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("keel_alert_outbox_pending{receiver=\"hook\"} 1"), std::string::npos);
+
+  server.listen();
+  server.respond_with(200);
+  clock.advance(11min);  // past any backoff
+  p->run_once();
+  EXPECT_TRUE(p->health().failing_receivers.empty());
+  EXPECT_EQ(server.accepted().size(), 1u);
+  text = scrape();
+  EXPECT_NE(text.find("keel_alert_notifications_sent_total{receiver=\"hook\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("keel_alert_outbox_pending{receiver=\"hook\"} 0"), std::string::npos);
+  // Its own delivery failure became an event of its own service.
+  const auto stats = p->tracker().stats();
+  EXPECT_EQ(stats.by_service.at("keel"), 1u);
+}
+
+TEST_F(Pipeline, SilenceIsRefusedWhileTheStoreIsNotOpen) {
+  auto p = pipeline::create(clock, {.data_dir = "/proc/keel-cannot-create"}, {}).value();
+  EXPECT_FALSE(p->health().store_open);
+  silence s{.matchers = {parse_matcher("alertname=\"X\"").value()},
+            .starts_at = clock.system_now(),
+            .ends_at = clock.system_now() + 1h,
+            .created_by = "ops",
+            .comment = "maintenance"};
+  auto id = p->add_silence(s);
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error(), codes::service_unavailable);
+  EXPECT_TRUE(p->dispatch().silences().empty());
+  EXPECT_EQ(p->ingest(events(1)).error(), codes::service_unavailable);
+}
+
+TEST_F(Pipeline, IncidentCountsItsEventsAndResolvesWithItsAlert) {
+  alerting_config cfg;
+  cfg.rules = {rule{.name = "DatabaseErrors",
+                    .cond = {.kind = condition_kind::increase,
+                             .series = {.metric = "keel_error_events_total"},
+                             .window = 1min,
+                             .by = std::vector<std::string>{"service", "code"},
+                             .op = compare::at_least,
+                             .threshold = 1}}};
+  auto p = make(cfg);
+  (void)p->ingest(events(1)).value();
+  clock.advance(30s);
+  p->run_once();
+  auto open = p->incidents().list(false);
+  ASSERT_EQ(open.size(), 1u);
+  (void)p->ingest(events(4)).value();
+  EXPECT_EQ(p->incidents().get(open[0].id)->events, 4u);
+  // No events for longer than the window: the alert resolves, so does the incident.
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(30s);
+    p->run_once();
+  }
+  EXPECT_EQ(p->incidents().get(open[0].id)->state, incident_state::resolved);
+}
+
+}  // namespace
+}  // namespace keel::alert
