@@ -7,6 +7,7 @@
 //   BM_Events_Ingest    validation + fingerprint + durable store (SQLite, WAL, synchronous=FULL,
 //                       batches of 1000) ≥ 50 000 events/s (counter events_per_s).
 // BM_Events_Ingest_NoStore is the same without the store, to show what the store costs.
+// BM_Pipeline_Ingest is keeld's path: batches stored with their groups before counting.
 // BM_Rules_Evaluate_Metrics is BM_Rules_Evaluate over a keel::metrics registry
 // (metrics_source): what reading the metrics' own cells costs.
 #include <benchmark/benchmark.h>
@@ -20,6 +21,7 @@
 
 #include "keel/alert/error_tracker.hpp"
 #include "keel/alert/metrics_source.hpp"
+#include "keel/alert/pipeline.hpp"
 #include "keel/alert/rule_engine.hpp"
 #include "keel/alert/store.hpp"
 #include "keel/metrics/registry.hpp"
@@ -228,6 +230,52 @@ BENCHMARK(BM_Events_Ingest)->UseRealTime();
 
 void BM_Events_Ingest_NoStore(benchmark::State& state) { ingest(state, false); }
 BENCHMARK(BM_Events_Ingest_NoStore)->UseRealTime();
+
+// What keeld runs since the pipeline: each batch (as one POST of
+// `range(0)` events) is committed with its groups' counts before it is
+// counted, one transaction per batch (group commit across threads), against
+// BM_Events_Ingest's buffered writes that count first and store later.
+void BM_Pipeline_Ingest(benchmark::State& state) {
+  static keel::manual_clock clock;
+  static std::unique_ptr<pipeline> p;
+  static std::filesystem::path dir;
+  static std::vector<error_event> events;
+  if (state.thread_index() == 0) {
+    dir = std::filesystem::temp_directory_path() /
+          ("keel-bench-pipeline-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    events.clear();
+    for (std::uint64_t i = 0; i < 4096; ++i)
+      events.push_back(sample_event(i, clock));
+    auto made = pipeline::create(clock, {.data_dir = dir}, {});
+    if (!made) {
+      state.SkipWithError(made.error().to_string().c_str());
+      return;
+    }
+    p = std::move(*made);
+  }
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 997;
+  std::vector<error_event> one;
+  for (auto _ : state) {
+    state.PauseTiming();
+    one.assign(events.begin() + static_cast<std::ptrdiff_t>(i % (4096 - batch)),
+               events.begin() + static_cast<std::ptrdiff_t>(i % (4096 - batch) + batch));
+    i += batch;
+    state.ResumeTiming();
+    auto r = p->ingest(std::move(one));
+    if (!r) state.SkipWithError(r.error().to_string().c_str());
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["events_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
+  if (state.thread_index() == 0) {
+    p.reset();
+    std::filesystem::remove_all(dir);
+  }
+}
+BENCHMARK(BM_Pipeline_Ingest)->Arg(100)->Arg(1000)->UseRealTime();
+BENCHMARK(BM_Pipeline_Ingest)->Arg(100)->Threads(2)->UseRealTime();
 
 }  // namespace
 

@@ -284,8 +284,14 @@ keel::result<config> parse_config(std::string_view yaml) {
       if (doc["environment"]) c.environment = text(doc["environment"], "environment");
       if (doc["server"]) read_server(doc["server"], c);
       if (const auto& s = doc["storage"]) {
-        allow_keys(s, "storage", {"data_dir"});
+        allow_keys(s, "storage", {"data_dir", "retention"});
         if (s["data_dir"]) c.data_dir = text(s["data_dir"], "storage.data_dir");
+        if (s["retention"]) {
+          c.retention = duration(s["retention"], "storage.retention");
+          if (c.retention < milliseconds(60'000)) {
+            bad(s["retention"], "storage.retention", "at least 1m");
+          }
+        }
       }
       if (doc["logging"]) read_logging(doc["logging"], c);
       if (doc["simulate"]) read_simulate(doc["simulate"], c);

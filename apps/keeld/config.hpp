@@ -63,6 +63,9 @@ struct config {
 
   // storage
   std::filesystem::path data_dir = "./var";
+  // Events, delivered notifications and dead letters older than this are
+  // pruned (groups keep their counts; dead letters stay). storage.retention.
+  std::chrono::milliseconds retention{30LL * 24 * 3600 * 1000};
 
   // logging
   keel::log::level log_level = keel::log::level::info;

@@ -159,6 +159,7 @@ keel::result<void> service::build() {
                                     .self_service = cfg_.service_name,
                                     .evaluation_interval = cfg_.evaluation_interval,
                                     .dispatch_interval = cfg_.dispatch_interval,
+                                    .retention = cfg_.retention,
                                     .series = {metrics_source_.get()},
                                     .metrics = &metrics_,
                                     .breakers = &breakers_,

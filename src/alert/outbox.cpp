@@ -242,12 +242,15 @@ result<outbox_stats> outbox::stats(std::string_view receiver) {
   return st;
 }
 
-result<std::uint64_t> outbox::prune_delivered(std::chrono::system_clock::time_point t) {
+result<std::uint64_t> outbox::prune_delivered(std::chrono::system_clock::time_point t,
+                                              std::size_t limit) {
   auto& d = st_.db();
   std::lock_guard lock(d.mutex());
-  auto s = d.prepare("DELETE FROM outbox WHERE state=1 AND delivered_at < ?");
+  auto s = d.prepare(
+      "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state=1 AND delivered_at < ?"
+      " LIMIT ?)");
   if (!s) return fail(s.error());
-  (*s)->bind(1, to_ns(t));
+  (*s)->bind(1, to_ns(t)).bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   if (auto r = (*s)->step(); !r) return fail(r.error());
   return static_cast<std::uint64_t>(d.changes());
 }

@@ -582,6 +582,7 @@ void pipeline::send_incident_notices(const std::vector<incident_notice>& notices
 
 void pipeline::upkeep_store() {
   drain_self_events();
+  prune_old();
   auto d = store();
   if (!d) {
     if (opts_.data_dir.empty()) return;
@@ -620,6 +621,34 @@ void pipeline::on_store_write(const result<void>& r, std::string_view what) {
   }
   // Once per run of failures: the metric counts each one.
   if (first) log().error("store write failed", kv("operation", what), kv("error", r.error()));
+}
+
+void pipeline::prune_old() {
+  if (opts_.retention <= 0ms) return;
+  const auto now = clock_.steady_now();
+  if (next_prune_ && now < *next_prune_) return;
+  next_prune_ = now + opts_.prune_interval;
+  auto d = store();
+  if (!d || store_failing_) return;
+  const auto cutoff = clock_.system_now() - opts_.retention;
+  // Bounded statements, so ingest waits at most one batch for the store's
+  // lock; a backlog (after a long stop) drains over several rounds.
+  std::uint64_t events = 0, notes = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto n = d->store->prune_events_before(cutoff, opts_.prune_batch);
+    if (!n) {
+      on_store_write(result<void>(keel::fail(n.error())), "prune");
+      return;
+    }
+    events += *n;
+    if (*n < opts_.prune_batch) break;
+  }
+  if (auto n = d->outbox->prune_delivered(cutoff, opts_.prune_batch); n) notes = *n;
+  if (events > 0 || notes > 0) {
+    log().info("pruned past retention", kv("events", events), kv("notifications", notes),
+               kv("retention_s",
+                  std::chrono::duration_cast<std::chrono::seconds>(opts_.retention).count()));
+  }
 }
 
 keel::error pipeline::store_unavailable() const {

@@ -1,7 +1,10 @@
 #include "keel/alert/store.hpp"
 
+#include <algorithm>
+#include <span>
 #include <stdexcept>
 #include <system_error>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -108,26 +111,50 @@ result<void> store::flush() {
 
 namespace {
 
-// An event row and its group's count, in the caller's transaction. The
-// group row is created from the event when it is new; its count only ever
-// moves here, with the event, so it always equals the events written.
-result<void> insert_event(internal::db& d, const store::pending_event& e) {
+// Event rows and their groups' counts, in the caller's transaction. A group
+// row is created from its first event when it is new; its count only ever
+// moves here, with its events, so it always equals the events written. One
+// upsert per group of the batch, not per event.
+template <class Events>
+result<void> insert_events(internal::db& d, const Events& batches) {
+  struct group_delta {
+    const store::pending_event* first = nullptr;
+    std::int64_t count = 0, min_ts = 0, max_ts = 0;
+  };
+  std::unordered_map<std::string_view, group_delta> groups;
   auto s = d.prepare(
       "INSERT INTO events(fingerprint, ts, service, code, severity, body) VALUES(?,?,?,?,?,?)");
   if (!s) return fail(s.error());
-  (*s)->bind(1, e.fingerprint).bind(2, e.ts_ns).bind(3, e.service).bind(4, e.code);
-  (*s)->bind(5, e.severity).bind(6, e.body);
-  if (auto r = (*s)->step(); !r) return fail(r.error());
-  auto g = d.prepare(
+  for (const auto& batch : batches) {
+    for (const store::pending_event& e : batch) {
+      (*s)->reset();
+      (*s)->bind(1, e.fingerprint).bind(2, e.ts_ns).bind(3, e.service).bind(4, e.code);
+      (*s)->bind(5, e.severity).bind(6, e.body);
+      if (auto r = (*s)->step(); !r) return fail(r.error());
+      auto& g = groups[e.fingerprint];
+      if (g.first == nullptr) {
+        g = {&e, 0, e.ts_ns, e.ts_ns};
+      }
+      ++g.count;
+      g.min_ts = std::min(g.min_ts, e.ts_ns);
+      g.max_ts = std::max(g.max_ts, e.ts_ns);
+    }
+  }
+  auto up = d.prepare(
       "INSERT INTO groups(fingerprint, service, code, category, severity, title, count,"
-      " first_seen, last_seen, status, regressions) VALUES(?,?,?,?,?,?,1,?,?,'open',0)"
-      " ON CONFLICT(fingerprint) DO UPDATE SET count=count+1,"
+      " first_seen, last_seen, status, regressions) VALUES(?,?,?,?,?,?,?,?,?,'open',0)"
+      " ON CONFLICT(fingerprint) DO UPDATE SET count=count+excluded.count,"
       " first_seen=min(first_seen, excluded.first_seen),"
       " last_seen=max(last_seen, excluded.last_seen)");
-  if (!g) return fail(g.error());
-  (*g)->bind(1, e.fingerprint).bind(2, e.service).bind(3, e.code).bind(4, e.category);
-  (*g)->bind(5, e.severity).bind(6, e.title).bind(7, e.ts_ns).bind(8, e.ts_ns);
-  if (auto r = (*g)->step(); !r) return fail(r.error());
+  if (!up) return fail(up.error());
+  for (const auto& [fp, g] : groups) {
+    const auto& e = *g.first;
+    (*up)->reset();
+    (*up)->bind(1, e.fingerprint).bind(2, e.service).bind(3, e.code).bind(4, e.category);
+    (*up)->bind(5, e.severity).bind(6, e.title).bind(7, g.count).bind(8, g.min_ts);
+    (*up)->bind(9, g.max_ts);
+    if (auto r = (*up)->step(); !r) return fail(r.error());
+  }
   return ok();
 }
 
@@ -161,9 +188,8 @@ result<void> store::flush_locked() {
   internal::transaction tx(*db_);
   auto written = [&]() -> result<void> {
     if (auto r = tx.begin(); !r) return r;
-    for (std::size_t i = 0; i < used_; ++i) {
-      if (auto r = insert_event(*db_, events_[i]); !r) return r;
-    }
+    const std::span<const pending_event> buffered(events_.data(), used_);
+    if (auto r = insert_events(*db_, std::span(&buffered, 1)); !r) return r;
     for (const auto& [fp, g] : groups_) {
       if (auto r = upsert_group_state(*db_, g); !r) return r;
     }
@@ -216,11 +242,11 @@ result<void> store::append(std::span<const error_event> events,
       internal::transaction tx(*db_);
       r = [&]() -> result<void> {
         if (auto b = tx.begin(); !b) return b;
-        for (const auto& slot : batch) {
-          for (const auto& e : slot->events) {
-            if (auto w = insert_event(*db_, e); !w) return w;
-          }
-        }
+        std::vector<std::span<const pending_event>> all;
+        all.reserve(batch.size());
+        for (const auto& slot : batch)
+          all.emplace_back(slot->events);
+        if (auto w = insert_events(*db_, all); !w) return w;
         return tx.commit();
       }();
       if (!r) note_write_failure_locked();
@@ -387,11 +413,13 @@ result<std::vector<silence>> store::load_silences(
   return out;
 }
 
-result<std::uint64_t> store::prune_events_before(std::chrono::system_clock::time_point t) {
+result<std::uint64_t> store::prune_events_before(std::chrono::system_clock::time_point t,
+                                                 std::size_t limit) {
   std::lock_guard dblock(db_->mutex());
-  auto s = db_->prepare("DELETE FROM events WHERE ts < ?");
+  auto s = db_->prepare(
+      "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? ORDER BY ts LIMIT ?)");
   if (!s) return fail(s.error());
-  (*s)->bind(1, to_ns(t));
+  (*s)->bind(1, to_ns(t)).bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   if (auto r = (*s)->step(); !r) return fail(r.error());
   return static_cast<std::uint64_t>(db_->changes());
 }

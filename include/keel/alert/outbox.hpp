@@ -96,8 +96,9 @@ class outbox {
   [[nodiscard]] result<std::vector<outbox_message>> pending(std::size_t limit);
   [[nodiscard]] result<std::vector<keel::alert::dead_letter>> dead_letters(std::size_t limit);
   [[nodiscard]] result<outbox_stats> stats(std::string_view receiver = {});
-  // Deletes delivered rows older than `t`.
-  [[nodiscard]] result<std::uint64_t> prune_delivered(std::chrono::system_clock::time_point t);
+  // Deletes delivered rows older than `t`, at most `limit` (0: all).
+  [[nodiscard]] result<std::uint64_t> prune_delivered(std::chrono::system_clock::time_point t,
+                                                      std::size_t limit = 0);
 
  private:
   store& st_;

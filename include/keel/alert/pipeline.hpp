@@ -90,8 +90,14 @@ struct pipeline_options {
   std::string self_service = "keel";  // service of the pipeline's own error events and notices
   std::chrono::milliseconds evaluation_interval{30'000};
   std::chrono::milliseconds dispatch_interval{1'000};
-  std::chrono::milliseconds store_interval{1'000};          // flush, health probe or reopen
-  std::chrono::seconds store_retry_after{5};                // Retry-After while the store refuses
+  std::chrono::milliseconds store_interval{1'000};  // flush, health probe or reopen
+  std::chrono::seconds store_retry_after{5};        // Retry-After while the store refuses
+  // Events and delivered notifications older than this are deleted, at
+  // most prune_batch rows a statement, from the loop (groups keep their
+  // counts: a count is events ever, not events kept). 0: never.
+  std::chrono::milliseconds retention{30LL * 24 * 3600 * 1000};
+  std::chrono::milliseconds prune_interval{60'000};
+  std::size_t prune_batch = 5'000;
   std::uint32_t delivery_max_attempts = 20;                 // then a dead letter
   std::chrono::milliseconds receiver_log_interval{60'000};  // failing-receiver lines, per receiver
   tracker_options tracker{};
@@ -204,6 +210,7 @@ class pipeline {
   void send_incident_notices(const std::vector<incident_notice>& notices);
   void on_store_write(const result<void>& r, std::string_view what);
   void drain_self_events();
+  void prune_old();
 
   struct delivery_events;
   struct data_dir_lock;
@@ -243,6 +250,7 @@ class pipeline {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   keel::clock::steady_time next_eval_{}, next_dispatch_{}, next_store_{};
+  std::optional<keel::clock::steady_time> next_prune_{};
 };
 
 }  // namespace keel::alert

@@ -97,8 +97,10 @@ class store final : public event_sink {
   // group's count is the number of its events ever written (append(), or
   // on_event() and a flush): both are written in one transaction.
   [[nodiscard]] result<std::vector<error_group>> load_groups();
-  // Deletes events older than `t`; returns how many.
-  [[nodiscard]] result<std::uint64_t> prune_events_before(std::chrono::system_clock::time_point t);
+  // Deletes events older than `t`, the oldest first and at most `limit`
+  // (0: all) in one statement; returns how many. Groups keep their counts.
+  [[nodiscard]] result<std::uint64_t> prune_events_before(std::chrono::system_clock::time_point t,
+                                                          std::size_t limit = 0);
 
   // Silences, so that a restart does not end a maintenance window early:
   // save_silence writes one (by id, replacing an earlier version, e.g. the

@@ -238,5 +238,25 @@ TEST_F(Pipeline, IncidentCountsItsEventsAndResolvesWithItsAlert) {
   EXPECT_EQ(p->incidents().get(open[0].id)->state, incident_state::resolved);
 }
 
+// Under steady ingest the events kept stay bounded by the retention; the
+// groups keep counting every event ever stored.
+TEST_F(Pipeline, EventsPastTheRetentionArePrunedInBoundedBatchesAndGroupsKeepTheirCounts) {
+  auto p =
+      pipeline::create(
+          clock,
+          {.data_dir = dir.path(), .retention = 1h, .prune_interval = 1min, .prune_batch = 64}, {})
+          .value();
+  for (int round = 0; round < 20; ++round) {
+    (void)p->ingest(events(100)).value();
+    clock.advance(10min);
+    p->run_once();
+    // At most the last hour's rounds (6 of 100) plus the one just ingested.
+    EXPECT_LE(p->store()->store->event_count().value(), 700u) << "round " << round;
+  }
+  EXPECT_GE(p->store()->store->event_count().value(), 500u);
+  EXPECT_EQ(p->store()->store->load_groups().value()[0].count, 2000u);
+  EXPECT_EQ(p->tracker().stats().total, 2000u);
+}
+
 }  // namespace
 }  // namespace keel::alert
