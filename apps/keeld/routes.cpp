@@ -427,45 +427,49 @@ void add_alerting_routes(http::router& r, service& svc) {
       kAdmin);
   r.post(
       "/api/v1/rules",
-      [&svc](request& req, response& res) -> result<void> {
-        auto rules = rules_from_body(req);
-        if (!rules) return keel::fail(std::move(rules.error()));
-        json names = json::array();
-        for (auto& rule : *rules) {
-          names.push_back(rule.name);
-          if (auto u = svc.alerting().rules().upsert(std::move(rule)); !u) return u;
-        }
-        svc.audit("rules.upsert", "rules", {{"rules", names}});
-        res.set_json({{"upserted", names}}, 201);
-        return {};
+      [&svc](request& req, response& res) -> task<result<void>> {
+        if (req.body().empty()) co_return keel::fail(keel::codes::validation_error, "empty body");
+        // Saved before it takes effect (a restart keeps it), on a worker.
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          auto saved = svc.alerting().put_rules(req.body());
+          if (!saved) return keel::fail(std::move(saved.error()));
+          const json names = *saved;
+          svc.audit("rules.upsert", "rules", {{"rules", names}});
+          res.set_json({{"upserted", names}}, 201);
+          return {};
+        });
       },
       kAdmin);
   r.put(
       "/api/v1/rules/{name}",
-      [&svc](request& req, response& res) -> result<void> {
+      [&svc](request& req, response& res) -> task<result<void>> {
         auto name = id_param(req, "name");
-        if (!name) return keel::fail(std::move(name.error()));
+        if (!name) co_return keel::fail(std::move(name.error()));
         auto rules = rules_from_body(req);
-        if (!rules) return keel::fail(std::move(rules.error()));
+        if (!rules) co_return keel::fail(std::move(rules.error()));
         if (rules->size() != 1 || (*rules)[0].name != *name) {
-          return keel::fail(keel::codes::validation_error,
-                            "the body must hold one rule whose alert name is the path's");
+          co_return keel::fail(keel::codes::validation_error,
+                               "the body must hold one rule whose alert name is the path's");
         }
-        if (auto u = svc.alerting().rules().upsert(std::move((*rules)[0])); !u) return u;
-        svc.audit("rules.put", "rule:" + std::string(*name));
-        res.set_json({{"upserted", {*name}}});
-        return {};
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          if (auto u = svc.alerting().put_rules(req.body()); !u) return keel::fail(u.error());
+          svc.audit("rules.put", "rule:" + std::string(*name));
+          res.set_json({{"upserted", {*name}}});
+          return {};
+        });
       },
       kAdmin);
   r.del(
       "/api/v1/rules/{name}",
-      [&svc](request& req, response& res) -> result<void> {
+      [&svc](request& req, response& res) -> task<result<void>> {
         auto name = id_param(req, "name");
-        if (!name) return keel::fail(std::move(name.error()));
-        if (auto d = svc.alerting().rules().remove(*name); !d) return d;
-        svc.audit("rules.delete", "rule:" + std::string(*name));
-        res.set_status(204);
-        return {};
+        if (!name) co_return keel::fail(std::move(name.error()));
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          if (auto d = svc.alerting().delete_rule(*name); !d) return d;
+          svc.audit("rules.delete", "rule:" + std::string(*name));
+          res.set_status(204);
+          return {};
+        });
       },
       kAdmin);
 
@@ -657,19 +661,19 @@ void add_admin_routes(http::router& r, service& svc) {
       kAdmin);
   r.post(
       base + "/alerts/configure",
-      [&svc](request& req, response& res) -> result<void> {
-        if (req.body().empty()) return keel::fail(keel::codes::validation_error, "empty body");
-        auto parsed = keel::alert::load_config_yaml(req.body());
-        if (!parsed) return keel::fail(std::move(parsed.error()));
-        config next = svc.cfg();
-        next.alerting = std::move(*parsed);
-        if (auto rr = svc.reload(next); !rr) return rr;
-        svc.audit(
-            "alerts.configure", "alerting",
-            {{"rules", next.alerting.rules.size()}, {"receivers", next.alerting.receivers.size()}});
-        res.set_json(
-            {{"rules", next.alerting.rules.size()}, {"receivers", next.alerting.receivers.size()}});
-        return {};
+      [&svc](request& req, response& res) -> task<result<void>> {
+        if (req.body().empty()) co_return keel::fail(keel::codes::validation_error, "empty body");
+        // Saved before it takes effect, so a restart keeps it (on a worker);
+        // a SIGHUP reload takes the file's configuration again.
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          auto applied = svc.alerting().configure(req.body());
+          if (!applied) return keel::fail(std::move(applied.error()));
+          svc.audit("alerts.configure", "alerting",
+                    {{"rules", applied->rules.size()}, {"receivers", applied->receivers.size()}});
+          res.set_json(
+              {{"rules", applied->rules.size()}, {"receivers", applied->receivers.size()}});
+          return {};
+        });
       },
       kAdmin);
   r.get(

@@ -283,7 +283,15 @@ result<void> pipeline::build(const alerting_config& cfg) {
   }
   delivery_events_ = std::make_unique<delivery_events>(*this);
   sync_silences();
-  return reconfigure(cfg);
+  // The file's configuration, with what was changed through the API since
+  // (kept in the store) on top.
+  const auto effective = layered(cfg);
+  if (!effective) return apply(cfg);
+  if (auto r = apply(*effective); !r) {
+    log().error("saved API configuration does not apply: using the file's", kv("error", r.error()));
+    return apply(cfg);
+  }
+  return {};
 }
 
 result<void> pipeline::open_store() {
@@ -384,7 +392,120 @@ void pipeline::restart_delivery_locked() {
   if (started_ && !stopped_) delivery_->start();
 }
 
+namespace {
+constexpr std::string_view kAlertingKey = "api.alerting";
+constexpr std::string_view kRulePrefix = "api.rule:";
+constexpr std::string_view kApiPrefix = "api.";
+}  // namespace
+
+std::optional<alerting_config> pipeline::layered(const alerting_config& file_cfg) {
+  auto d = store();
+  if (!d) return std::nullopt;
+  auto saved = d->store->load_settings(kApiPrefix);
+  if (!saved) {
+    log().error("configuration changes made through the API not loaded",
+                kv("error", saved.error()));
+    return std::nullopt;
+  }
+  if (saved->empty()) return std::nullopt;
+  alerting_config cfg = file_cfg;
+  // A saved text this version cannot read is skipped (and said), never fatal.
+  for (const auto& [key, doc] : *saved) {
+    if (key != kAlertingKey) continue;
+    if (auto parsed = load_config_yaml(doc)) {
+      cfg = std::move(*parsed);
+    } else {
+      log().error("saved alerting configuration unreadable: using the file's",
+                  kv("error", parsed.error()));
+    }
+  }
+  std::size_t rules = 0;
+  for (const auto& [key, doc] : *saved) {
+    if (!key.starts_with(kRulePrefix)) continue;
+    const std::string name = key.substr(kRulePrefix.size());
+    std::erase_if(cfg.rules, [&](const rule& r) { return r.name == name; });
+    ++rules;
+    if (doc.empty()) continue;  // deleted through the API
+    auto parsed = load_rules_yaml(doc);
+    if (!parsed) {
+      log().error("saved rule unreadable: skipped", kv("rule", name), kv("error", parsed.error()));
+      continue;
+    }
+    for (auto& r : *parsed) {
+      if (r.name == name) cfg.rules.push_back(std::move(r));
+    }
+  }
+  if (rules > 0) log().info("rule changes made through the API restored", kv("rules", rules));
+  return cfg;
+}
+
 result<void> pipeline::reconfigure(const alerting_config& cfg) {
+  if (auto r = apply(cfg); !r) return r;
+  // The file's configuration is now the whole of it.
+  if (auto d = store()) {
+    auto cleared = d->store->save_settings({}, kApiPrefix);
+    on_store_write(cleared, "settings");
+    if (!cleared) {
+      log().error("API configuration changes not cleared: they return at the next restart",
+                  kv("error", cleared.error()));
+    }
+  }
+  return {};
+}
+
+result<alerting_config> pipeline::configure(std::string_view alerting_yaml) {
+  auto d = store();
+  if (!d) return fail(store_unavailable());
+  auto parsed = load_config_yaml(alerting_yaml);
+  if (!parsed) return fail(std::move(parsed.error()));
+  // Validated whole before it is saved: a document that cannot apply is
+  // never kept to fail again at the next start.
+  for (const auto& r : parsed->rules) {
+    if (auto c = compile(r); !c) return fail(std::move(c.error()));
+  }
+  auto saved = d->store->save_settings({{std::string(kAlertingKey), std::string(alerting_yaml)}},
+                                       kApiPrefix);
+  on_store_write(saved, "settings");
+  if (!saved) return fail(store_unavailable());
+  if (auto r = apply(*parsed); !r) return fail(std::move(r.error()));
+  return std::move(*parsed);
+}
+
+result<std::vector<std::string>> pipeline::put_rules(std::string_view rules_yaml) {
+  auto d = store();
+  if (!d) return fail(store_unavailable());
+  auto parsed = load_rules_yaml(rules_yaml);
+  if (!parsed) return fail(std::move(parsed.error()));
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::string> names;
+  for (const auto& r : *parsed) {
+    if (auto c = compile(r); !c) return fail(std::move(c.error()));
+    set.emplace_back(std::string(kRulePrefix) + r.name, std::string(rules_yaml));
+    names.push_back(r.name);
+  }
+  auto saved = d->store->save_settings(set);
+  on_store_write(saved, "settings");
+  if (!saved) return fail(store_unavailable());
+  for (auto& r : *parsed) {
+    if (auto u = rules_->upsert(std::move(r)); !u) return fail(std::move(u.error()));
+  }
+  return names;
+}
+
+result<void> pipeline::delete_rule(std::string_view name) {
+  auto d = store();
+  if (!d) return fail(store_unavailable());
+  const auto all = rules_->rules();
+  if (std::none_of(all.begin(), all.end(), [&](const rule& r) { return r.name == name; })) {
+    return fail(codes::resource_not_found, "no rule " + std::string(name));
+  }
+  auto saved = d->store->save_settings({{std::string(kRulePrefix) + std::string(name), ""}});
+  on_store_write(saved, "settings");
+  if (!saved) return fail(store_unavailable());
+  return rules_->remove(name);
+}
+
+result<void> pipeline::apply(const alerting_config& cfg) {
   auto failed = [this](keel::error e) -> result<void> {
     metrics_->reload(false);
     return fail(std::move(e));

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   content_type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
   created_at INTEGER NOT NULL, dead_at INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS store_probe(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS silences(
   id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit(
@@ -422,6 +423,45 @@ result<std::uint64_t> store::prune_events_before(std::chrono::system_clock::time
   (*s)->bind(1, to_ns(t)).bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   if (auto r = (*s)->step(); !r) return fail(r.error());
   return static_cast<std::uint64_t>(db_->changes());
+}
+
+result<void> store::save_settings(const std::vector<std::pair<std::string, std::string>>& set,
+                                  std::string_view erase_prefix) {
+  std::lock_guard dblock(db_->mutex());
+  internal::transaction tx(*db_);
+  if (auto r = tx.begin(); !r) return r;
+  if (!erase_prefix.empty()) {
+    // A prefix match without LIKE's wildcards: keys in [prefix, prefix + 0xFF).
+    auto del = db_->prepare("DELETE FROM settings WHERE key >= ? AND key < ?");
+    if (!del) return fail(del.error());
+    const std::string hi = std::string(erase_prefix) + "\xff";
+    (*del)->bind(1, erase_prefix).bind(2, std::string_view(hi));
+    if (auto r = (*del)->step(); !r) return fail(r.error());
+  }
+  for (const auto& [k, v] : set) {
+    auto s = db_->prepare("INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)");
+    if (!s) return fail(s.error());
+    (*s)->bind(1, std::string_view(k)).bind(2, std::string_view(v));
+    if (auto r = (*s)->step(); !r) return fail(r.error());
+  }
+  return tx.commit();
+}
+
+result<std::vector<std::pair<std::string, std::string>>> store::load_settings(
+    std::string_view prefix) {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare("SELECT key, value FROM settings WHERE key >= ? AND key < ? ORDER BY key");
+  if (!s) return fail(s.error());
+  const std::string hi = std::string(prefix) + "\xff";
+  (*s)->bind(1, prefix).bind(2, std::string_view(hi));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.emplace_back((*s)->text(0), (*s)->text(1));
+  }
+  return out;
 }
 
 }  // namespace keel::alert

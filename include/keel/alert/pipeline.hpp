@@ -150,9 +150,24 @@ class pipeline {
   // per receiver (tests on a manual clock call this instead of start()).
   void run_once();
 
-  // New rules, routes, receivers and inhibitions. Validated before anything
-  // changes: on error the old configuration stays whole.
+  // The configuration from the caller's file (at create() and on a reload):
+  // new rules, routes, receivers and inhibitions. Validated before anything
+  // changes: on error the old configuration stays whole. It replaces what
+  // was changed through the calls below (a reload is the operator taking
+  // the file's configuration).
   [[nodiscard]] result<void> reconfigure(const alerting_config& cfg);
+
+  // Changes made through an API, saved in the store before they take effect
+  // and kept across restarts (until the next reconfigure()). Each answers
+  // SERVICE_UNAVAILABLE while the store is not open, and validates first.
+  //   configure:   a whole alerting document (YAML, as load_config_yaml)
+  //                replaces the configuration, rule changes included;
+  //   put_rules:   the rules of a document (as load_rules_yaml) are added
+  //                or replace those of the same name; returns their names;
+  //   delete_rule: RESOURCE_NOT_FOUND for a rule that does not exist.
+  [[nodiscard]] result<alerting_config> configure(std::string_view alerting_yaml);
+  [[nodiscard]] result<std::vector<std::string>> put_rules(std::string_view rules_yaml);
+  [[nodiscard]] result<void> delete_rule(std::string_view name);
 
   // Takes a batch of events: validated (FIELD_VALIDATION_ERROR, nothing
   // kept), committed with their groups, then counted. SERVICE_UNAVAILABLE
@@ -199,6 +214,10 @@ class pipeline {
  private:
   pipeline(const keel::clock& clock, pipeline_options opts);
   result<void> build(const alerting_config& cfg);
+  // The file's configuration with the saved API changes applied; nullopt
+  // when none are saved (or the store is not open).
+  std::optional<alerting_config> layered(const alerting_config& file_cfg);
+  result<void> apply(const alerting_config& cfg);
   result<void> open_store();
   void sync_silences();
   void restart_delivery_locked();

@@ -110,6 +110,17 @@ class store final : public event_sink {
   [[nodiscard]] result<std::vector<silence>> load_silences(
       std::chrono::system_clock::time_point ended_after);
 
+  // Settings: small named texts kept durably (pipeline.hpp keeps the
+  // configuration made through an API here). save_settings deletes every
+  // key starting with `erase_prefix` (none when empty) and writes `set`, in
+  // one committed transaction; load_settings reads the keys starting with
+  // `prefix`, in key order.
+  [[nodiscard]] result<void> save_settings(
+      const std::vector<std::pair<std::string, std::string>>& set,
+      std::string_view erase_prefix = {});
+  [[nodiscard]] result<std::vector<std::pair<std::string, std::string>>> load_settings(
+      std::string_view prefix);
+
   const std::filesystem::path& path() const noexcept { return path_; }
   const keel::clock& clock() const noexcept { return clock_; }
   // The connection, for outbox and audit_log (opaque outside keel::alert).

@@ -477,6 +477,45 @@ TEST(Keeld, ErrorStatsAndRecentErrorsComeBackAfterSigkill) {
   EXPECT_EQ(recent["errors"].size(), 4u) << recent;
 }
 
+TEST(Keeld, RulesChangedThroughTheApiSurviveSigkill) {
+  keeld_instance k(test_config(R"yaml(
+alerting:
+  rules:
+    - alert: FromFile
+      events: {window: 5m, at_least: 1}
+)yaml"));
+  ASSERT_EQ(k.admin("POST", "/api/v1/rules",
+                    "rules:\n  - alert: FromApi\n    events: {window: 5m, at_least: 1}\n",
+                    "application/yaml")
+                .status,
+            201);
+  const std::string doomed = "FromFile";
+  ASSERT_EQ(k.admin("DELETE", "/api/v1/rules/" + doomed).status, 204);
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  const auto rule_names = [&] {
+    std::vector<std::string> out;
+    const auto listed = json_of(k.admin("GET", "/api/v1/rules"));  // outlives the loop
+    for (const auto& r : listed["rules"])
+      out.push_back(r["name"].get<std::string>());
+    return out;
+  };
+  auto names = rule_names();
+  EXPECT_THAT(names, ::testing::Contains("FromApi"));
+  EXPECT_THAT(names, ::testing::Not(::testing::Contains(doomed)));
+
+  // SIGHUP: the file's configuration again, whole.
+  ::kill(k.process().pid(), SIGHUP);
+  for (int i = 0; i < 100; ++i) {
+    names = rule_names();
+    if (std::find(names.begin(), names.end(), doomed) != names.end()) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_THAT(names, ::testing::Contains(doomed));
+  EXPECT_THAT(names, ::testing::Not(::testing::Contains("FromApi")));
+}
+
 TEST(Keeld, SighupReloadsRules) {
   keeld_instance k;
   EXPECT_TRUE(json_of(k.admin("GET", "/api/v1/rules"))["rules"].empty());

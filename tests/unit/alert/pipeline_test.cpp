@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+
+#include "keel/alert/config.hpp"
 #include "keel/metrics/exposition.hpp"
 #include "keel/metrics/registry.hpp"
 #include "unit/alert/temp_dir.hpp"
@@ -256,6 +259,60 @@ TEST_F(Pipeline, EventsPastTheRetentionArePrunedInBoundedBatchesAndGroupsKeepThe
   EXPECT_GE(p->store()->store->event_count().value(), 500u);
   EXPECT_EQ(p->store()->store->load_groups().value()[0].count, 2000u);
   EXPECT_EQ(p->tracker().stats().total, 2000u);
+}
+
+TEST_F(Pipeline, RulesChangedThroughTheApiSurviveARestartUntilTheFileIsReloaded) {
+  alerting_config file = load_config_yaml(R"(
+rules:
+  - alert: FromFile
+    events: {window: 5m, at_least: 1}
+  - alert: Doomed
+    events: {window: 5m, at_least: 2}
+)")
+                             .value();
+  {
+    auto p = make(file);
+    EXPECT_EQ(p->put_rules("alert: FromApi\nevents: {window: 5m, at_least: 3}\n").value(),
+              std::vector<std::string>{"FromApi"});
+    ASSERT_TRUE(p->delete_rule("Doomed"));
+    EXPECT_EQ(p->delete_rule("Doomed").error(), codes::resource_not_found);
+    EXPECT_EQ(p->put_rules("alert: [").error(), codes::validation_error);
+  }
+  auto names = [](pipeline& p) {
+    std::vector<std::string> out;
+    for (const auto& r : p.rules().rules())
+      out.push_back(r.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  keel::metrics::registry fresh;
+  auto p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, file).value();
+  EXPECT_EQ(names(*p), (std::vector<std::string>{"FromApi", "FromFile"}));
+  // The operator reloads the file: it is the whole configuration again,
+  // now and after the next restart.
+  ASSERT_TRUE(p->reconfigure(file));
+  EXPECT_EQ(names(*p), (std::vector<std::string>{"Doomed", "FromFile"}));
+  p.reset();
+  keel::metrics::registry third;
+  p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &third}, file).value();
+  EXPECT_EQ(names(*p), (std::vector<std::string>{"Doomed", "FromFile"}));
+}
+
+TEST_F(Pipeline, ConfigurationPostedThroughTheApiSurvivesARestart) {
+  {
+    auto p = make();
+    auto cfg = p->configure(
+        "receivers:\n  - {name: ops, webhook: {url: 'http://127.0.0.1:9/x'}}\n"
+        "route: {receiver: ops}\nrules:\n  - alert: Api\n    events: {window: 5m, at_least: 1}\n");
+    ASSERT_TRUE(cfg) << cfg.error().message();
+    EXPECT_EQ(p->configure("route: {receiver: nobody}").error(), codes::validation_error);
+  }
+  keel::metrics::registry fresh;
+  auto p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, {}).value();
+  ASSERT_EQ(p->receivers().size(), 1u);
+  EXPECT_EQ(p->receivers()[0].name, "ops");
+  ASSERT_EQ(p->rules().rules().size(), 1u);
+  EXPECT_EQ(p->rules().rules()[0].name, "Api");
 }
 
 }  // namespace
