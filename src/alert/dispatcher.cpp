@@ -160,6 +160,38 @@ result<void> dispatcher::put(const alert& a) {
   return ok();
 }
 
+void dispatcher::restore_notified(const alert& a) {
+  const auto now = clock_.system_now();
+  alert firing = a;
+  firing.ends_at.reset();
+  firing.state = alert_state::firing;
+  const std::string fp = firing.fingerprint();
+  std::lock_guard lock(mu_);
+  if (firing_.size() >= opts_.max_alerts && !firing_.contains(fp)) return;
+  firing_[fp] = firing;
+  for (const auto& r : routes_for(firing.labels)) {
+    const bool all = r.group_by.size() == 1 && r.group_by[0] == "...";
+    label_set gl = all ? firing.labels : firing.labels.project(r.group_by);
+    std::string key = "{}" + r.path + ":" + gl.to_string();
+    auto it = groups_.find(key);
+    if (it == groups_.end()) {
+      auto g = std::make_unique<group>();
+      g->key = key;
+      g->receiver = r.receiver;
+      g->group_interval = r.group_interval;
+      g->repeat_interval = r.repeat_interval;
+      g->labels = std::move(gl);
+      g->next_flush = now + r.group_interval;
+      // Notified when it fired, before the restart: the repeat counts from then.
+      g->notified_once = true;
+      g->last_notified = firing.fired_at;
+      it = groups_.emplace(key, std::move(g)).first;
+    }
+    it->second->alerts[fp] = firing;
+    it->second->notified_firing.insert(fp);
+  }
+}
+
 bool dispatcher::silenced_locked(const label_set& l, time_point now) const {
   return std::any_of(silences_.begin(), silences_.end(), [&](const silence& s) {
     return s.active_at(now) && matches_all(s.matchers, l);

@@ -290,6 +290,17 @@ void error_tracker::restore(const error_group& g) {
   stats_.groups = groups_.size();
 }
 
+void error_tracker::count_earlier(std::string_view service, std::string_view code,
+                                  std::string_view category, std::string_view severity,
+                                  std::uint64_t n) {
+  series_
+      .counter("keel_error_events_total", label_set{{"service", std::string(service)},
+                                                    {"code", std::string(code)},
+                                                    {"category", std::string(category)},
+                                                    {"severity", std::string(severity)}})
+      ->add(static_cast<double>(n));
+}
+
 void error_tracker::restore_recent(const std::vector<error_event>& newest_first) {
   std::lock_guard lock(mu_);
   recent_.clear();

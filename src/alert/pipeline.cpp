@@ -286,11 +286,14 @@ result<void> pipeline::build(const alerting_config& cfg) {
   // The file's configuration, with what was changed through the API since
   // (kept in the store) on top.
   const auto effective = layered(cfg);
-  if (!effective) return apply(cfg);
-  if (auto r = apply(*effective); !r) {
-    log().error("saved API configuration does not apply: using the file's", kv("error", r.error()));
-    return apply(cfg);
+  auto applied = effective ? apply(*effective) : apply(cfg);
+  if (!applied && effective) {
+    log().error("saved API configuration does not apply: using the file's",
+                kv("error", applied.error()));
+    applied = apply(cfg);
   }
+  if (!applied) return applied;
+  restore_alert_state(effective ? *effective : cfg);
   return {};
 }
 
@@ -616,6 +619,17 @@ void pipeline::evaluate_once() {
   evaluation ev;
   rules_->evaluate(ev);
   metrics_->evaluated(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (alerts_restored_) {
+    // The first cycle since alerts were restored: their receivers were paged
+    // before the restart, so the dispatcher takes them as notified (a
+    // resolution, even in this cycle, is then sent; a firing is not re-sent).
+    alerts_restored_ = false;
+    for (const auto& a : rules_->active()) {
+      if (a.state == alert_state::firing) dispatcher_->restore_notified(a);
+    }
+    for (const auto& a : ev.resolved)
+      dispatcher_->restore_notified(a);
+  }
   for (const auto& a : ev.fired) {
     log().warn("alert firing", kv("alertname", a.rule), kv("value", a.value),
                kv("labels", a.labels.to_string()));
@@ -632,6 +646,106 @@ void pipeline::evaluate_once() {
     }
   }
   send_incident_notices(incidents_->tick());
+  save_alert_state();
+}
+
+namespace {
+constexpr std::string_view kAlertStateKey = "engine.alerts";
+
+std::int64_t ns_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point time_of(std::int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+}
+}  // namespace
+
+void pipeline::save_alert_state() {
+  // On every change of state, and once a minute while alerts are active
+  // (their keep_firing_for counts from the last time they held).
+  const auto changes = rules_->state_changes();
+  const auto now = clock_.steady_now();
+  const bool due = changes != saved_changes_ ||
+                   (has_active_alerts_ && now - last_state_save_ >= std::chrono::minutes(1));
+  if (!due) return;
+  auto d = store();
+  if (!d) return;
+  nlohmann::json doc = nlohmann::json::array();
+  for (const auto& a : rules_->saved()) {
+    nlohmann::json key = nlohmann::json::object();
+    for (const auto& [k, v] : a.key)
+      key[k] = v;
+    doc.push_back({{"rule", a.rule},
+                   {"key", std::move(key)},
+                   {"state", to_string(a.state)},
+                   {"active_since", ns_of(a.active_since)},
+                   {"fired_at", ns_of(a.fired_at)},
+                   {"last_true", ns_of(a.last_true)}});
+  }
+  has_active_alerts_ = !doc.empty();
+  auto r = d->store->save_settings(
+      {{std::string(kAlertStateKey),
+        doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}});
+  on_store_write(r, "alert_state");
+  if (r) {
+    saved_changes_ = changes;
+    last_state_save_ = now;
+  }
+}
+
+void pipeline::restore_alert_state(const alerting_config& cfg) {
+  auto d = store();
+  if (!d) return;
+  // Event rules' windows span the restart: the events of the longest window
+  // count again, as if recorded before the first cycle (rules present then
+  // count from zero). They stay in the window up to that long after the
+  // restart, not after they happened: a window may run long by the downtime.
+  std::chrono::milliseconds lookback{0};
+  for (const auto& r : cfg.rules) {
+    if (r.cond.kind == condition_kind::events ||
+        r.cond.series.metric == "keel_error_events_total") {
+      lookback = std::max(lookback, r.cond.window);
+    }
+  }
+  if (lookback > std::chrono::milliseconds::zero()) {
+    if (auto counts = d->store->event_counts_since(clock_.system_now() - lookback)) {
+      for (const auto& c : *counts)
+        tracker_->count_earlier(c.service, c.code, c.category, c.severity, c.events);
+    }
+  }
+  auto saved = d->store->load_settings(kAlertStateKey);
+  if (!saved || saved->empty()) return;
+  const auto doc = nlohmann::json::parse(saved->front().second, nullptr, false);
+  if (!doc.is_array()) {
+    log().error("saved alert state unreadable: alerts start inactive");
+    return;
+  }
+  std::vector<saved_alert> alerts;
+  for (const auto& a : doc) {
+    if (!a.is_object() || !a.contains("key") || !a["key"].is_object()) continue;
+    saved_alert s;
+    s.rule = a.value("rule", "");
+    std::vector<label_set::pair> pairs;
+    for (const auto& [k, v] : a["key"].items()) {
+      if (v.is_string()) pairs.emplace_back(k, v.get<std::string>());
+    }
+    s.key = label_set(std::move(pairs));
+    const auto st = a.value("state", "");
+    s.state = st == "firing"    ? alert_state::firing
+              : st == "pending" ? alert_state::pending
+                                : alert_state::inactive;
+    s.active_since = time_of(a.value("active_since", std::int64_t{0}));
+    s.fired_at = time_of(a.value("fired_at", std::int64_t{0}));
+    s.last_true = time_of(a.value("last_true", std::int64_t{0}));
+    alerts.push_back(std::move(s));
+  }
+  rules_->restore(alerts);
+  alerts_restored_ = std::any_of(alerts.begin(), alerts.end(), [](const saved_alert& a) {
+    return a.state == alert_state::firing;
+  });
+  if (!alerts.empty()) log().info("alert state restored", kv("alerts", alerts.size()));
 }
 
 void pipeline::dispatch_once() {

@@ -159,6 +159,7 @@ result<void> rule_engine::upsert(rule r) {
     }
     s = std::move(fresh);
     changed_ = true;
+    ++state_changes_;
     return ok();
   }
   if (slots_.size() >= opts_.max_rules) {
@@ -194,6 +195,7 @@ result<void> rule_engine::remove(std::string_view name) {
   }
   slots_.erase(it);
   changed_ = true;
+  ++state_changes_;
   return ok();
 }
 
@@ -287,6 +289,21 @@ void rule_engine::bind(slot& s, time_point now, std::uint64_t gen) {
     next.push_back(std::move(b));
   }
   s.series = std::move(next);
+  // A carried alert whose series are gone (a restart before they came
+  // back) is kept, without series: it resolves at its next cycle rather
+  // than vanish without a `resolved`.
+  for (const auto& [key, kept] : s.carried) {
+    if (kept.state == alert_state::inactive || group_of.contains(key)) continue;
+    alert_group g;
+    g.key = key;
+    g.ring.resize(ring_size);
+    g.state = kept.state;
+    g.active_since = kept.active_since;
+    g.fired_at = kept.fired_at;
+    g.last_true = kept.last_true;
+    group_of.emplace(key, static_cast<std::uint32_t>(s.groups.size()));
+    s.groups.push_back(std::move(g));
+  }
   s.carried.clear();
   // New groups start their ring with a baseline sample: "since the rule started".
   for (auto& g : s.groups) {
@@ -434,10 +451,12 @@ void rule_engine::eval_slot(slot& s, time_point now, evaluation& out) {
         g.state = alert_state::pending;
         g.active_since = now;
         changed_ = true;
+        ++state_changes_;
       }
       if (g.state == alert_state::pending && now - g.active_since >= d.for_duration) {
         g.state = alert_state::firing;
         changed_ = true;
+        ++state_changes_;
         g.fired_at = now;
         alert a;
         a.rule = d.name;
@@ -453,9 +472,11 @@ void rule_engine::eval_slot(slot& s, time_point now, evaluation& out) {
     } else if (g.state == alert_state::pending) {
       g.state = alert_state::inactive;
       changed_ = true;
+      ++state_changes_;
     } else if (g.state == alert_state::firing && now - g.last_true >= d.keep_firing_for) {
       g.state = alert_state::inactive;
       changed_ = true;
+      ++state_changes_;
       alert a;
       a.rule = d.name;
       a.labels = alert_labels(s.r, g.key, g.value);
@@ -559,6 +580,41 @@ std::vector<alert> rule_engine::active_locked() const {
     }
   }
   return out;
+}
+
+std::vector<saved_alert> rule_engine::saved() const {
+  std::lock_guard lock(mu_);
+  std::vector<saved_alert> out;
+  for (const auto& s : slots_) {
+    for (const auto& g : s->groups) {
+      if (g.state == alert_state::inactive) continue;
+      out.push_back({s->r.def.name, g.key, g.state, g.active_since, g.fired_at, g.last_true});
+    }
+    // Not bound yet (restored, no cycle since): still to be carried.
+    if (!s->bound_once) {
+      for (const auto& [key, c] : s->carried) {
+        if (c.state == alert_state::inactive) continue;
+        out.push_back({s->r.def.name, key, c.state, c.active_since, c.fired_at, c.last_true});
+      }
+    }
+  }
+  return out;
+}
+
+void rule_engine::restore(const std::vector<saved_alert>& alerts) {
+  std::lock_guard lock(mu_);
+  for (const auto& a : alerts) {
+    if (a.state == alert_state::inactive) continue;
+    for (auto& s : slots_) {
+      if (s->r.def.name != a.rule || s->bound_once) continue;
+      s->carried[a.key] = {a.state, a.active_since, a.fired_at, a.last_true};
+    }
+  }
+}
+
+std::uint64_t rule_engine::state_changes() const {
+  std::lock_guard lock(mu_);
+  return state_changes_;
 }
 
 std::vector<alerts_sample> rule_engine::alerts_series() const {

@@ -281,6 +281,27 @@ result<void> store::probe_write() {
   return ok();
 }
 
+result<std::vector<store::series_count>> store::event_counts_since(
+    std::chrono::system_clock::time_point since) {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare(
+      "SELECT g.service, g.code, g.category, g.severity, count(*) FROM events e"
+      " JOIN groups g ON g.fingerprint = e.fingerprint WHERE e.ts >= ? AND g.status != 'ignored'"
+      " GROUP BY g.service, g.code, g.category, g.severity");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(since));
+  std::vector<series_count> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    const auto& q = **s;
+    out.push_back(
+        {q.text(0), q.text(1), q.text(2), q.text(3), static_cast<std::uint64_t>(q.int64(4))});
+  }
+  return out;
+}
+
 result<std::vector<stored_event>> store::recent_events(std::size_t limit) {
   std::lock_guard dblock(db_->mutex());
   auto s = db_->prepare("SELECT id, fingerprint, body FROM events ORDER BY id DESC LIMIT ?");

@@ -115,6 +115,10 @@ class dispatcher {
 
   // Takes a firing or resolved alert. RESOURCE_EXHAUSTED beyond max_alerts.
   [[nodiscard]] result<void> put(const alert& a);
+  // An alert that was firing, and notified, before a restart: taken as
+  // notified (no new page; its resolution and repeats are sent as if the
+  // dispatcher had never stopped, repeats counted from its fired_at).
+  void restore_notified(const alert& a);
   // Flushes every due group into `out` (appended).
   void tick(std::vector<notification>& out);
 

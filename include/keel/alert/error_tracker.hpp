@@ -167,6 +167,11 @@ class error_tracker {
   void restore_recent(const std::vector<error_event>& newest_first);
   void restore_ring(std::string_view fingerprint, const std::vector<error_event>& newest_first);
 
+  // Adds `n` to one keel_error_events_total series without an event: the
+  // events of a rule's window that arrived before a restart (pipeline.hpp).
+  void count_earlier(std::string_view service, std::string_view code, std::string_view category,
+                     std::string_view severity, std::uint64_t n);
+
   // keel_error_events_total{service,code,category,severity}.
   const series_source& series() const noexcept { return series_; }
 

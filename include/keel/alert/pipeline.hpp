@@ -230,6 +230,8 @@ class pipeline {
   void on_store_write(const result<void>& r, std::string_view what);
   void drain_self_events();
   void prune_old();
+  void save_alert_state();
+  void restore_alert_state(const alerting_config& cfg);
 
   struct delivery_events;
   struct data_dir_lock;
@@ -270,6 +272,10 @@ class pipeline {
   std::atomic<bool> stopped_{false};
   keel::clock::steady_time next_eval_{}, next_dispatch_{}, next_store_{};
   std::optional<keel::clock::steady_time> next_prune_{};
+  std::uint64_t saved_changes_ = 0;  // rule_engine::state_changes() at the last save
+  bool has_active_alerts_ = false;
+  bool alerts_restored_ = false;  // firing alerts restored, not yet handed to the dispatcher
+  keel::clock::steady_time last_state_save_{};
 };
 
 }  // namespace keel::alert

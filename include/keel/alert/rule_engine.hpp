@@ -85,6 +85,17 @@ struct alerts_sample {
   double value = 1;
 };
 
+// saved_alert — what an alert's timers need to survive a restart: its
+// state and the times its `for` and `keep_firing_for` count from.
+struct saved_alert {
+  std::string rule{};
+  label_set key{};  // the alert's series labels (as grouped by `by`), before rule labels
+  alert_state state = alert_state::inactive;
+  std::chrono::system_clock::time_point active_since{};
+  std::chrono::system_clock::time_point fired_at{};
+  std::chrono::system_clock::time_point last_true{};
+};
+
 // engine_options
 struct engine_options {
   std::chrono::milliseconds interval{15'000};
@@ -114,6 +125,16 @@ class rule_engine {
 
   // Pending and firing alerts.
   std::vector<alert> active() const;
+
+  // Alert state across a restart. saved() lists every pending and firing
+  // alert; restore() gives each to its rule, to take when the rule binds
+  // (before its first cycle): a pending alert keeps its `for` timer, a
+  // firing one goes on firing without a second "fired" (no re-page). An
+  // entry for a rule that does not exist, or that has bound already, is
+  // ignored. state_changes() moves whenever an alert changes state.
+  std::vector<saved_alert> saved() const;
+  void restore(const std::vector<saved_alert>& alerts);
+  std::uint64_t state_changes() const;
   std::vector<alerts_sample> alerts_series() const;
   // last_active
   //
@@ -143,6 +164,7 @@ class rule_engine {
   std::uint64_t dropped_ = 0;
   bool changed_ = true;  // an alert changed state since the last publish
   bool evaluated_once_ = false;
+  std::uint64_t state_changes_ = 0;
   mutable std::mutex pub_mu_;
   std::shared_ptr<const std::vector<alert>> published_ =
       std::make_shared<const std::vector<alert>>();

@@ -88,6 +88,15 @@ class store final : public event_sink {
   std::uint64_t flush_failures() const noexcept { return flush_failures_; }
 
   [[nodiscard]] result<std::uint64_t> event_count();
+  // series_count — stored events of one keel_error_events_total series.
+  struct series_count {
+    std::string service, code, category, severity;
+    std::uint64_t events = 0;
+  };
+  // Events at or after `since` by service, code, category and severity (of
+  // groups not ignored), for rule windows that span a restart.
+  [[nodiscard]] result<std::vector<series_count>> event_counts_since(
+      std::chrono::system_clock::time_point since);
   // The newest events across groups, newest first.
   [[nodiscard]] result<std::vector<stored_event>> recent_events(std::size_t limit);
   // The newest events of a group, newest first.

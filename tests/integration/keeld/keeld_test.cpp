@@ -516,6 +516,41 @@ alerting:
   EXPECT_THAT(names, ::testing::Not(::testing::Contains("FromApi")));
 }
 
+// Alertmanager #2370: a firing alert is neither re-paged nor forgotten
+// after a crash.
+TEST(Keeld, FiringAlertIsNotPagedAgainAfterSigkill) {
+  keel::alert::testing::test_http_server hook;
+  hook.listen();
+  keeld_instance k(test_config(R"yaml(
+alerting:
+  rules:
+    - alert: CheckoutErrors
+      events: {matchers: ['service="checkout"'], window: 10m, at_least: 1}
+  receivers:
+    - {name: team, webhook: {url: ")yaml" +
+                               hook.url("/team") + R"yaml("}}
+  route: {receiver: team, group_wait: 0s}
+)yaml"));
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+  for (int i = 0; i < 200 && hook.accepted().empty(); ++i)
+    std::this_thread::sleep_for(25ms);
+  ASSERT_EQ(hook.accepted().size(), 1u);
+  const auto firing_at = json_of(k.admin("GET", "/api/v1/alerts"))["alerts"][0];
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  // Several evaluation cycles (200 ms each) of the restarted keeld.
+  nlohmann::json alerts;
+  for (int i = 0; i < 40; ++i) {
+    alerts = json_of(k.admin("GET", "/api/v1/alerts"))["alerts"];
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(alerts.size(), 1u) << alerts;
+  EXPECT_EQ(alerts[0]["state"], "firing");
+  EXPECT_EQ(alerts[0].value("fired_at", ""), firing_at.value("fired_at", "")) << alerts;
+  EXPECT_EQ(hook.accepted().size(), 1u);  // no second page
+}
+
 TEST(Keeld, SighupReloadsRules) {
   keeld_instance k;
   EXPECT_TRUE(json_of(k.admin("GET", "/api/v1/rules"))["rules"].empty());

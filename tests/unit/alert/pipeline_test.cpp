@@ -315,5 +315,69 @@ TEST_F(Pipeline, ConfigurationPostedThroughTheApiSurvivesARestart) {
   EXPECT_EQ(p->rules().rules()[0].name, "Api");
 }
 
+// Alertmanager #2370: a restart neither re-pages a firing alert nor
+// forgets it; it resolves (and says so) when its events age out.
+TEST_F(Pipeline, FiringAlertSurvivesARestartWithoutARepageAndStillResolves) {
+  server.listen();
+  server.respond_with(200);
+  auto cfg = with_hook();
+  cfg.rules = load_rules_yaml("alert: DbErrors\nevents: {window: 5m, at_least: 1}\n").value();
+  std::chrono::system_clock::time_point fired_at;
+  {
+    auto p = make(cfg);
+    (void)p->ingest(events(1)).value();
+    clock.advance(30s);
+    p->run_once();
+    p->run_once();  // dispatched and delivered
+    ASSERT_EQ(server.accepted().size(), 1u);
+    fired_at = p->rules().active().at(0).fired_at;
+  }
+  keel::metrics::registry fresh;
+  auto p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, cfg).value();
+  clock.advance(30s);
+  p->run_once();
+  p->run_once();
+  EXPECT_EQ(server.accepted().size(), 1u);  // no second page
+  auto active = p->rules().active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].state, alert_state::firing);
+  EXPECT_EQ(active[0].fired_at, fired_at);
+  for (int i = 0; i < 12 && !p->rules().active().empty(); ++i) {
+    clock.advance(30s);
+    p->run_once();
+  }
+  EXPECT_TRUE(p->rules().active().empty());
+  clock.advance(5min);  // the group's next flush (group_interval)
+  p->run_once();
+  auto got = server.accepted();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(got[1].body)["status"], "resolved");
+}
+
+TEST_F(Pipeline, PendingAlertKeepsItsForTimerAcrossARestart) {
+  alerting_config cfg;
+  cfg.rules =
+      load_rules_yaml("alert: DbErrors\nfor: 10m\nevents: {window: 30m, at_least: 1}\n").value();
+  std::chrono::system_clock::time_point since;
+  {
+    auto p = make(cfg);
+    (void)p->ingest(events(1)).value();
+    clock.advance(30s);
+    p->run_once();
+    ASSERT_EQ(p->rules().active().at(0).state, alert_state::pending);
+    since = p->rules().active()[0].active_since;
+  }
+  clock.advance(9min);  // keeld was down meanwhile
+  keel::metrics::registry fresh;
+  auto p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, cfg).value();
+  clock.advance(30s);
+  p->run_once();  // 9 min 30 s pending
+  ASSERT_EQ(p->rules().active().at(0).state, alert_state::pending);
+  EXPECT_EQ(p->rules().active()[0].active_since, since);
+  clock.advance(30s);
+  p->run_once();  // 10 min since it started pending, not since the restart
+  EXPECT_EQ(p->rules().active().at(0).state, alert_state::firing);
+}
+
 }  // namespace
 }  // namespace keel::alert
