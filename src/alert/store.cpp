@@ -14,7 +14,14 @@
 namespace keel::alert {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// The schema, as versioned migrations: migration i takes a database at
+// user_version i to i + 1, in one transaction. Append, never edit: a
+// database written by an older keel is brought forward at open. Version 1
+// is the schema keel first shipped (IF NOT EXISTS, so a database made
+// before versions were recorded, at user_version 0, takes it unchanged).
+constexpr const char* kMigrations[] = {
+    // 1: events and groups, outbox and dead letters, silences, audit.
+    R"sql(
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, ts INTEGER NOT NULL,
   service TEXT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, body TEXT NOT NULL);
@@ -31,20 +38,48 @@ CREATE TABLE IF NOT EXISTS outbox(
   attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
   delivered_at INTEGER, last_error TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, receiver, next_attempt_at);
-CREATE INDEX IF NOT EXISTS outbox_fifo ON outbox(state, receiver, id);
 CREATE TABLE IF NOT EXISTS dead_letters(
   id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, dedup_key TEXT NOT NULL,
   content_type TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
   created_at INTEGER NOT NULL, dead_at INTEGER NOT NULL, reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS store_probe(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS silences(
   id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit(
   seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
   resource TEXT NOT NULL, outcome TEXT NOT NULL, request_id TEXT NOT NULL,
   details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-)sql";
+)sql",
+    // 2: head-of-line outbox order, the write probe, settings (configuration
+    // made through an API, alert state).
+    R"sql(
+CREATE INDEX IF NOT EXISTS outbox_fifo ON outbox(state, receiver, id);
+CREATE TABLE IF NOT EXISTS store_probe(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+result<void> migrate(internal::db& d, const std::filesystem::path& path) {
+  auto v = d.prepare("PRAGMA user_version");
+  if (!v) return fail(v.error());
+  if (auto r = (*v)->step(); !r) return fail(r.error());
+  const auto version = static_cast<int>((*v)->int64(0));
+  (*v)->reset();
+  if (version > kSchemaVersion) {
+    return fail(error(codes::configuration_error,
+                      "database written by a newer keel (schema " + std::to_string(version) +
+                          ", this one knows " + std::to_string(kSchemaVersion) + ")")
+                    .with_detail("path", path.string()));
+  }
+  for (int i = version; i < kSchemaVersion; ++i) {
+    internal::transaction tx(d);
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = d.exec(kMigrations[i]); !r) return r;
+    if (auto r = d.exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str()); !r) return r;
+    if (auto r = tx.commit(); !r) return r;
+  }
+  return ok();
+}
 
 std::int64_t to_ns(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -65,7 +100,7 @@ result<std::unique_ptr<store>> store::open(const store_options& opts, const keel
   auto path = opts.data_dir / opts.file_name;
   auto d = internal::db::open(path, opts.full_sync);
   if (!d) return fail(d.error());
-  if (auto r = (*d)->exec(kSchema); !r) return fail(r.error());
+  if (auto r = migrate(**d, path); !r) return fail(r.error());
   return std::unique_ptr<store>(
       new store(std::move(*d), std::move(path), clock, std::max<std::size_t>(1, opts.event_batch)));
 }

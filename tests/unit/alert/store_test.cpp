@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "alert/internal/db.hpp"
 #include "keel/alert/outbox.hpp"
 #include "unit/alert/temp_dir.hpp"
@@ -150,6 +152,66 @@ TEST_F(Store, SilencesEndedLongAgoAreDeletedAndBadRowsSkipped) {
   ASSERT_EQ(loaded.size(), 1u);
   EXPECT_EQ(loaded[0].id, "new");
   EXPECT_EQ(st->load_silences(now - 1h)->size(), 1u);  // "old" is gone for good
+}
+
+// A database as keel first shipped it (before schema versions were
+// recorded: user_version 0), with a group in it, is brought forward intact.
+TEST_F(Store, DatabaseOfTheFirstSchemaIsMigratedWithItsData) {
+  const auto db = dir.path() / "data" / "alert.db";
+  std::filesystem::create_directories(db.parent_path());
+  ASSERT_TRUE(testing::sqlite3_cli(
+      db,
+      "CREATE TABLE IF NOT EXISTS events( id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, ts "
+      "INTEGER NOT NULL, service TEXT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, body "
+      "TEXT NOT NULL); CREATE INDEX IF NOT EXISTS events_by_group ON events(fingerprint, id); "
+      "CREATE INDEX IF NOT EXISTS events_by_time ON events(ts); CREATE TABLE IF NOT EXISTS groups( "
+      "fingerprint TEXT PRIMARY KEY, service TEXT NOT NULL, code TEXT NOT NULL, category TEXT NOT "
+      "NULL, severity TEXT NOT NULL, title TEXT NOT NULL, count INTEGER NOT NULL, first_seen "
+      "INTEGER NOT NULL, last_seen INTEGER NOT NULL, status TEXT NOT NULL, regressions INTEGER NOT "
+      "NULL, ignore_until_count INTEGER, ignore_until INTEGER); CREATE TABLE IF NOT EXISTS outbox( "
+      "id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, dedup_key TEXT NOT NULL, content_type TEXT "
+      "NOT NULL, body TEXT NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL, created_at "
+      "INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, delivered_at INTEGER, last_error TEXT "
+      "NOT NULL DEFAULT ''); CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, receiver, "
+      "next_attempt_at); CREATE TABLE IF NOT EXISTS dead_letters( id INTEGER PRIMARY KEY, receiver "
+      "TEXT NOT NULL, dedup_key TEXT NOT NULL, content_type TEXT NOT NULL, body TEXT NOT NULL, "
+      "attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, dead_at INTEGER NOT NULL, reason "
+      "TEXT NOT NULL); CREATE TABLE IF NOT EXISTS silences( id TEXT PRIMARY KEY, ends_at INTEGER "
+      "NOT NULL, body TEXT NOT NULL); CREATE TABLE IF NOT EXISTS audit( seq INTEGER PRIMARY KEY, "
+      "ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, resource TEXT NOT NULL, "
+      "outcome TEXT NOT NULL, request_id TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT "
+      "NULL, hash TEXT NOT NULL); INSERT INTO groups VALUES('fp1', 'checkout', 'DATABASE_ERROR', "
+      "'systemic', 'high', 'insert <num> failed', 7, 1, 2, 'open', 0, NULL, NULL);"));
+  auto st = open();
+  auto groups = st->load_groups().value();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].count, 7u);
+  ASSERT_TRUE(st->save_settings({{"k", "v"}}));  // the tables of version 2
+  EXPECT_EQ(st->load_settings("k").value().at(0).second, "v");
+  ASSERT_TRUE(st->probe_write());
+  st.reset();
+  auto version = [&] {
+    const std::string cmd = "sqlite3 '" + db.string() + "' 'PRAGMA user_version'";
+    std::string out;
+    if (FILE* f = ::popen(cmd.c_str(), "r")) {
+      char buf[32] = {};
+      if (std::fgets(buf, sizeof buf, f) != nullptr) out = buf;
+      ::pclose(f);
+    }
+    return out;
+  };
+  EXPECT_EQ(version(), "2\n");
+  EXPECT_EQ(open()->load_groups().value().at(0).count, 7u);  // a second open changes nothing
+}
+
+TEST_F(Store, DatabaseOfANewerSchemaIsRefused) {
+  const auto db = dir.path() / "data" / "alert.db";
+  std::filesystem::create_directories(db.parent_path());
+  ASSERT_TRUE(testing::sqlite3_cli(db, "PRAGMA user_version=99;"));
+  auto st = store::open({.data_dir = dir.path() / "data"}, clock);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error(), codes::configuration_error);
+  EXPECT_NE(st.error().message().find("newer"), std::string::npos);
 }
 
 TEST_F(Store, UnusableDirectoryIsAnError) {
