@@ -1,6 +1,7 @@
 #include "keel/alert/incident.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -41,6 +42,7 @@ void incident_manager::add_timeline(incident& i, std::string kind, std::string a
     i.timeline.erase(i.timeline.begin() + (i.timeline.size() > 1 ? 1 : 0));
   }
   i.timeline.push_back({clock_.system_now(), std::move(kind), std::move(actor), std::move(detail)});
+  dirty_.insert(i.id);
 }
 
 void incident_manager::audit(std::string_view actor, std::string_view action, const incident& i) {
@@ -74,6 +76,7 @@ std::vector<incident_notice> incident_manager::on_alert(const alert& a) {
       });
       if (victim == by_id_.end()) return notices;
       level_since_.erase(victim->first);
+      dirty_.insert(victim->first);
       by_id_.erase(victim);
     }
     incident i;
@@ -140,6 +143,7 @@ void incident_manager::on_event(const error_event& e) {
   if (it == open_by_key_.end()) return;
   incident& i = by_id_.at(it->second);
   ++i.events;
+  dirty_.insert(i.id);
   // One timeline entry per event would drown the timeline; the first of
   // every hundred is enough to show the flow.
   if (i.events % 100 == 1) add_timeline(i, "event", e.service, e.message.substr(0, 256));
@@ -270,6 +274,110 @@ std::vector<incident> incident_manager::list(bool include_resolved) const {
     if (include_resolved || i.state != incident_state::resolved) out.push_back(i);
   }
   return out;
+}
+
+std::vector<incident_change> incident_manager::take_changes() {
+  std::lock_guard lock(mu_);
+  std::vector<incident_change> out;
+  for (const auto& id : dirty_) {
+    incident_change c{.id = id};
+    if (auto it = by_id_.find(id); it != by_id_.end()) {
+      c.current = it->second;
+      if (auto l = level_since_.find(id); l != level_since_.end()) c.level_since = l->second;
+    }
+    out.push_back(std::move(c));
+  }
+  dirty_.clear();
+  return out;
+}
+
+void incident_manager::restore(std::vector<incident_change> saved) {
+  std::lock_guard lock(mu_);
+  for (auto& c : saved) {
+    if (!c.current) continue;
+    incident& i = c.current.value();
+    // Ids are "inc-<n>": the next one continues after the highest restored.
+    if (i.id.starts_with("inc-")) {
+      std::uint64_t n = 0;
+      const auto digits = std::string_view(i.id).substr(4);
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc{}) {
+        next_ = std::max(next_, n);
+      }
+    }
+    if (i.state != incident_state::resolved) {
+      open_by_key_[i.key] = i.id;
+      if (c.level_since) level_since_[i.id] = *c.level_since;
+    }
+    by_id_[i.id] = std::move(i);
+  }
+}
+
+namespace {
+std::int64_t ns_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point time_of(std::int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+}
+}  // namespace
+
+nlohmann::json to_json(const incident& i,
+                       std::optional<std::chrono::system_clock::time_point> level_since) {
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const auto& e : i.timeline) {
+    timeline.push_back(
+        {{"at", ns_of(e.at)}, {"kind", e.kind}, {"actor", e.actor}, {"detail", e.detail}});
+  }
+  nlohmann::json j{{"id", i.id},
+                   {"key", i.key},
+                   {"title", i.title},
+                   {"state", to_string(i.state)},
+                   {"opened_at", ns_of(i.opened_at)},
+                   {"acknowledged_by", i.acknowledged_by},
+                   {"escalation_level", i.escalation_level},
+                   {"alerts", i.alerts},
+                   {"events", i.events},
+                   {"timeline", std::move(timeline)}};
+  if (i.acknowledged_at) j["acknowledged_at"] = ns_of(*i.acknowledged_at);
+  if (i.resolved_at) j["resolved_at"] = ns_of(*i.resolved_at);
+  if (level_since) j["level_since"] = ns_of(*level_since);
+  return j;
+}
+
+result<incident_change> incident_from_json(const nlohmann::json& j) {
+  try {
+    incident_change c;
+    incident i;
+    i.id = j.at("id").get<std::string>();
+    i.key = j.at("key").get<std::string>();
+    i.title = j.at("title").get<std::string>();
+    const auto st = j.at("state").get<std::string>();
+    i.state = st == "resolved"       ? incident_state::resolved
+              : st == "acknowledged" ? incident_state::acknowledged
+                                     : incident_state::open;
+    i.opened_at = time_of(j.at("opened_at").get<std::int64_t>());
+    i.acknowledged_by = j.value("acknowledged_by", "");
+    i.escalation_level = j.value("escalation_level", std::uint32_t{0});
+    i.alerts = j.value("alerts", std::vector<std::string>{});
+    i.events = j.value("events", std::uint64_t{0});
+    for (const auto& e : j.at("timeline")) {
+      i.timeline.push_back({time_of(e.at("at").get<std::int64_t>()),
+                            e.at("kind").get<std::string>(), e.at("actor").get<std::string>(),
+                            e.at("detail").get<std::string>()});
+    }
+    if (j.contains("acknowledged_at"))
+      i.acknowledged_at = time_of(j["acknowledged_at"].get<std::int64_t>());
+    if (j.contains("resolved_at")) i.resolved_at = time_of(j["resolved_at"].get<std::int64_t>());
+    if (j.contains("level_since")) c.level_since = time_of(j["level_since"].get<std::int64_t>());
+    c.id = i.id;
+    c.current = std::move(i);
+    return c;
+  } catch (const std::exception& e) {
+    return fail(
+        error(codes::validation_error, std::string("incident record unreadable: ") + e.what()));
+  }
 }
 
 }  // namespace keel::alert

@@ -294,6 +294,7 @@ result<void> pipeline::build(const alerting_config& cfg) {
   }
   if (!applied) return applied;
   restore_alert_state(effective ? *effective : cfg);
+  restore_incidents();
   return {};
 }
 
@@ -566,7 +567,9 @@ void pipeline::stop() {
     std::lock_guard lock(delivery_mu_);
     if (delivery_) delivery_->stop();
   }
+  if (!incidents_) return;  // create() failed part way: nothing of it ran
   drain_self_events();
+  save_incidents();
   if (auto d = store()) {
     if (auto r = d->store->flush(); !r) log().error("final flush failed", kv("error", r.error()));
   }
@@ -647,6 +650,63 @@ void pipeline::evaluate_once() {
   }
   send_incident_notices(incidents_->tick());
   save_alert_state();
+  save_incidents();
+}
+
+namespace {
+constexpr std::string_view kIncidentPrefix = "engine.incident:";
+}  // namespace
+
+void pipeline::save_incidents() {
+  // Changed incidents (and their escalation timers), at most a store
+  // interval after the change: an incident's event count can lag by that
+  // much after a SIGKILL, its state changes are saved by the cycle that
+  // made them.
+  std::lock_guard lock(incidents_save_mu_);
+  for (auto& c : incidents_->take_changes())
+    unsaved_incidents_[c.id] = std::move(c);
+  if (unsaved_incidents_.empty()) return;
+  auto d = store();
+  if (!d) return;
+  std::vector<std::pair<std::string, std::string>> set;
+  for (const auto& [id, c] : unsaved_incidents_) {
+    if (!c.current) {
+      auto r = d->store->save_settings({}, std::string(kIncidentPrefix) + id);
+      on_store_write(r, "incidents");
+      if (!r) return;
+      continue;
+    }
+    set.emplace_back(std::string(kIncidentPrefix) + id,
+                     to_json(*c.current, c.level_since)
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  auto r = d->store->save_settings(set);
+  on_store_write(r, "incidents");
+  if (r) unsaved_incidents_.clear();
+}
+
+void pipeline::restore_incidents() {
+  auto d = store();
+  if (!d) return;
+  auto saved = d->store->load_settings(kIncidentPrefix);
+  if (!saved) {
+    log().error("incidents not loaded from the store", kv("error", saved.error()));
+    return;
+  }
+  std::vector<incident_change> incidents;
+  for (const auto& [key, doc] : *saved) {
+    auto parsed = incident_from_json(nlohmann::json::parse(doc, nullptr, false));
+    if (!parsed) {
+      log().error("saved incident unreadable: skipped", kv("key", key),
+                  kv("error", parsed.error()));
+      continue;
+    }
+    incidents.push_back(std::move(*parsed));
+  }
+  if (incidents.empty()) return;
+  const auto n = incidents.size();
+  incidents_->restore(std::move(incidents));
+  log().info("incidents restored", kv("incidents", n));
 }
 
 namespace {
@@ -817,6 +877,7 @@ void pipeline::send_incident_notices(const std::vector<incident_notice>& notices
 
 void pipeline::upkeep_store() {
   drain_self_events();
+  save_incidents();
   prune_old();
   auto d = store();
   if (!d) {

@@ -35,6 +35,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,20 @@ struct incident_options {
   std::function<result<void>(std::string_view breaker)> breaker_opener{};
 };
 
+// incident_change — one incident as it now is (none: dropped), with the
+// time its current escalation level started, for a store to keep.
+struct incident_change {
+  std::string id{};
+  std::optional<incident> current{};
+  std::optional<std::chrono::system_clock::time_point> level_since{};
+};
+
+// The stored form of an incident (JSON), and back; VALIDATION_ERROR for a
+// record this version cannot read.
+nlohmann::json to_json(const incident& i,
+                       std::optional<std::chrono::system_clock::time_point> level_since = {});
+[[nodiscard]] result<incident_change> incident_from_json(const nlohmann::json& j);
+
 class incident_manager {
  public:
   using handler = std::function<result<void>(const incident&)>;
@@ -130,6 +145,12 @@ class incident_manager {
   std::optional<incident> open_for(std::string_view key) const;
   std::vector<incident> list(bool include_resolved = false) const;
 
+  // Durability: take_changes() returns every incident changed (or dropped)
+  // since the last call; restore() puts back incidents read from a store
+  // (before any new one opens), open ones with their escalation timers.
+  std::vector<incident_change> take_changes();
+  void restore(std::vector<incident_change> saved);
+
   // service:code of an alert (see above).
   static std::string key_of(const label_set& labels);
 
@@ -145,6 +166,7 @@ class incident_manager {
   std::map<std::string, std::chrono::system_clock::time_point, std::less<>> level_since_;
   std::map<std::string, handler, std::less<>> handlers_;
   std::uint64_t next_ = 0;
+  std::set<std::string, std::less<>> dirty_;  // changed since take_changes()
 };
 
 }  // namespace keel::alert

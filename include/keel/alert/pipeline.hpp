@@ -232,6 +232,8 @@ class pipeline {
   void prune_old();
   void save_alert_state();
   void restore_alert_state(const alerting_config& cfg);
+  void save_incidents();
+  void restore_incidents();
 
   struct delivery_events;
   struct data_dir_lock;
@@ -274,7 +276,11 @@ class pipeline {
   std::optional<keel::clock::steady_time> next_prune_{};
   std::uint64_t saved_changes_ = 0;  // rule_engine::state_changes() at the last save
   bool has_active_alerts_ = false;
-  bool alerts_restored_ = false;  // firing alerts restored, not yet handed to the dispatcher
+  bool alerts_restored_ = false;
+  std::mutex incidents_save_mu_;
+  std::map<std::string, incident_change>
+      unsaved_incidents_;  // taken, not yet written  // firing alerts restored, not yet handed to
+                           // the dispatcher
   keel::clock::steady_time last_state_save_{};
 };
 

@@ -518,7 +518,7 @@ alerting:
 
 // Alertmanager #2370: a firing alert is neither re-paged nor forgotten
 // after a crash.
-TEST(Keeld, FiringAlertIsNotPagedAgainAfterSigkill) {
+TEST(Keeld, FiringAlertAndItsIncidentSurviveSigkillWithoutASecondPage) {
   keel::alert::testing::test_http_server hook;
   hook.listen();
   keeld_instance k(test_config(R"yaml(
@@ -536,6 +536,8 @@ alerting:
     std::this_thread::sleep_for(25ms);
   ASSERT_EQ(hook.accepted().size(), 1u);
   const auto firing_at = json_of(k.admin("GET", "/api/v1/alerts"))["alerts"][0];
+  const auto incidents_before = json_of(k.admin("GET", "/api/v1/incidents"))["incidents"];
+  ASSERT_EQ(incidents_before.size(), 1u);
 
   EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
   k.start();
@@ -549,6 +551,11 @@ alerting:
   EXPECT_EQ(alerts[0]["state"], "firing");
   EXPECT_EQ(alerts[0].value("fired_at", ""), firing_at.value("fired_at", "")) << alerts;
   EXPECT_EQ(hook.accepted().size(), 1u);  // no second page
+  // Its incident too, with its id and timeline.
+  const auto incidents = json_of(k.admin("GET", "/api/v1/incidents"))["incidents"];
+  ASSERT_EQ(incidents.size(), 1u) << incidents;
+  EXPECT_EQ(incidents[0]["id"], incidents_before[0]["id"]);
+  EXPECT_EQ(incidents[0]["state"], "open");
 }
 
 TEST(Keeld, SighupReloadsRules) {

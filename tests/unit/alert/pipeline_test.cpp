@@ -379,5 +379,49 @@ TEST_F(Pipeline, PendingAlertKeepsItsForTimerAcrossARestart) {
   EXPECT_EQ(p->rules().active().at(0).state, alert_state::firing);
 }
 
+TEST_F(Pipeline, IncidentKeepsItsTimelineCountAndEscalationTimerAcrossARestart) {
+  server.listen();
+  server.respond_with(200);
+  auto cfg = with_hook();
+  cfg.receivers.push_back({.name = "oncall",
+                           .kind = receiver_kind::webhook,
+                           .url = server.url("/oncall"),
+                           .timeout = 300ms});
+  cfg.rules = load_rules_yaml("alert: DbErrors\nevents: {window: 30m, at_least: 1}\n").value();
+  cfg.incidents.ack_timeout = 10min;
+  cfg.incidents.escalation = {"hook", "oncall"};
+  std::string id;
+  {
+    auto p = make(cfg);
+    (void)p->ingest(events(1)).value();
+    clock.advance(30s);
+    p->run_once();
+    auto open = p->incidents().list(false);
+    ASSERT_EQ(open.size(), 1u);
+    id = open[0].id;
+    (void)p->ingest(events(2)).value();
+    clock.advance(6min);
+    p->run_once();  // 6 of the 10 minutes waited; saved
+  }
+  keel::metrics::registry fresh;
+  auto p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, cfg).value();
+  auto i = p->incidents().get(id);
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->state, incident_state::open);
+  EXPECT_EQ(i->events, 2u);
+  EXPECT_EQ(i->timeline.front().kind, "opened");
+  EXPECT_EQ(i->escalation_level, 0u);
+  clock.advance(4min);  // 10 minutes since it opened, 4 since the restart
+  p->run_once();
+  EXPECT_EQ(p->incidents().get(id)->escalation_level, 1u);
+  // A new incident gets a new id, not a reused one.
+  ASSERT_TRUE(p->incidents().resolve(id, "ops"));
+  (void)p->ingest({event("timeout", "TIMEOUT")}).value();
+  clock.advance(30s);
+  p->run_once();
+  for (const auto& other : p->incidents().list(false))
+    EXPECT_NE(other.id, id);
+}
+
 }  // namespace
 }  // namespace keel::alert
