@@ -276,6 +276,31 @@ std::vector<incident> incident_manager::list(bool include_resolved) const {
   return out;
 }
 
+incident_summary incident_manager::summary() const {
+  std::lock_guard lock(mu_);
+  incident_summary out;
+  auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
+  for (const auto& [id, i] : by_id_) {
+    switch (i.state) {
+      case incident_state::open:
+        ++out.open;
+        break;
+      case incident_state::acknowledged:
+        ++out.acknowledged;
+        break;
+      case incident_state::resolved:
+        ++out.resolved;
+        if (i.resolved_at) out.seconds_to_resolve += secs(*i.resolved_at - i.opened_at);
+        break;
+    }
+    if (i.acknowledged_at) {
+      ++out.acknowledged_total;
+      out.seconds_to_acknowledge += secs(*i.acknowledged_at - i.opened_at);
+    }
+  }
+  return out;
+}
+
 std::vector<incident_change> incident_manager::take_changes() {
   std::lock_guard lock(mu_);
   std::vector<incident_change> out;

@@ -16,6 +16,7 @@
 #include "keel/alert/resilient_delivery_policy.hpp"
 #include "keel/core/ids.hpp"
 #include "keel/log/logger.hpp"
+#include "keel/metrics/names.hpp"
 #include "keel/metrics/registry.hpp"
 #include "keel/resilience/breaker_registry.hpp"
 
@@ -142,6 +143,67 @@ class pipeline_metrics {
   keel::metrics::counter_family* store_failures_ = nullptr;
   keel::metrics::counter_family* reloads_ = nullptr;
   keel::metrics::counter_family* self_dropped_ = nullptr;
+};
+
+// ---- what the pipeline holds, at scrape time ----
+
+// Error events by service, code, category and severity (the series event
+// rules watch), and incidents by state with their mean times to acknowledge
+// and to resolve.
+class pipeline_collector final : public keel::metrics::collector {
+ public:
+  pipeline_collector(const error_tracker& t, const incident_manager& i)
+      : tracker_(t), incidents_(i) {}
+  std::vector<std::string> describe() const override {
+    return {"keel_error_events", "keel_alert_incidents", "keel_alert_incident_mtta_seconds",
+            "keel_alert_incident_mttr_seconds"};
+  }
+  void collect(keel::metrics::metric_sink& out) const override {
+    std::vector<std::shared_ptr<const series>> found;
+    tracker_.series().select("keel_error_events_total", found);
+    std::vector<std::string> names;
+    std::vector<std::string_view> values;
+    std::string labels;
+    out.begin_family({.name = "keel_error_events",
+                      .help = "Error events counted, by service, code, category and severity.",
+                      .type = keel::metrics::metric_type::counter});
+    for (const auto& s : found) {
+      names.clear();
+      values.clear();
+      for (const auto& [k, v] : s->labels()) {
+        names.push_back(k);
+        values.push_back(v);
+      }
+      labels.clear();
+      keel::metrics::render_labels(names, values, labels);
+      out.sample(labels, s->value());
+    }
+    out.end_family();
+    const auto sum = incidents_.summary();
+    out.begin_family({.name = "keel_alert_incidents",
+                      .help = "Incidents kept, by state.",
+                      .type = keel::metrics::metric_type::gauge});
+    out.sample("state=\"open\"", static_cast<double>(sum.open));
+    out.sample("state=\"acknowledged\"", static_cast<double>(sum.acknowledged));
+    out.sample("state=\"resolved\"", static_cast<double>(sum.resolved));
+    out.end_family();
+    out.begin_family({.name = "keel_alert_incident_mtta_seconds",
+                      .help = "Mean time from opening to acknowledgement, over incidents kept.",
+                      .type = keel::metrics::metric_type::gauge});
+    out.sample("", sum.acknowledged_total
+                       ? sum.seconds_to_acknowledge / static_cast<double>(sum.acknowledged_total)
+                       : 0);
+    out.end_family();
+    out.begin_family({.name = "keel_alert_incident_mttr_seconds",
+                      .help = "Mean time from opening to resolution, over incidents kept.",
+                      .type = keel::metrics::metric_type::gauge});
+    out.sample("", sum.resolved ? sum.seconds_to_resolve / static_cast<double>(sum.resolved) : 0);
+    out.end_family();
+  }
+
+ private:
+  const error_tracker& tracker_;
+  const incident_manager& incidents_;
 };
 
 // ---- what delivery tells the pipeline ----
@@ -280,6 +342,11 @@ result<void> pipeline::build(const alerting_config& cfg) {
     }
     delivery_metrics_ = std::make_shared<delivery_collector>(clock_);
     if (auto r = opts_.metrics->add_collector(delivery_metrics_); !r) return r;
+    if (auto r = opts_.metrics->add_collector(
+            std::make_shared<pipeline_collector>(*tracker_, *incidents_));
+        !r) {
+      return r;
+    }
   }
   delivery_events_ = std::make_unique<delivery_events>(*this);
   sync_silences();

@@ -99,6 +99,15 @@ struct incident_options {
   std::function<result<void>(std::string_view breaker)> breaker_opener{};
 };
 
+// incident_summary — counts and response times over the incidents kept
+// (for metrics: MTTA and MTTR are the sums divided by the counts).
+struct incident_summary {
+  std::uint64_t open = 0, acknowledged = 0, resolved = 0;
+  std::uint64_t acknowledged_total = 0;  // incidents ever acknowledged (of those kept)
+  double seconds_to_acknowledge = 0;     // summed over them
+  double seconds_to_resolve = 0;         // summed over the resolved ones
+};
+
 // incident_change — one incident as it now is (none: dropped), with the
 // time its current escalation level started, for a store to keep.
 struct incident_change {
@@ -144,6 +153,8 @@ class incident_manager {
   std::optional<incident> get(std::string_view id) const;
   std::optional<incident> open_for(std::string_view key) const;
   std::vector<incident> list(bool include_resolved = false) const;
+
+  incident_summary summary() const;
 
   // Durability: take_changes() returns every incident changed (or dropped)
   // since the last call; restore() puts back incidents read from a store

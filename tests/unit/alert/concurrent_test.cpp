@@ -12,6 +12,7 @@
 #include "keel/alert/dispatcher.hpp"
 #include "keel/alert/error_tracker.hpp"
 #include "keel/alert/metrics_source.hpp"
+#include "keel/alert/pipeline.hpp"
 #include "keel/alert/resilient_delivery_policy.hpp"
 #include "keel/alert/rule_engine.hpp"
 #include "keel/alert/store.hpp"
@@ -288,6 +289,69 @@ TEST(AlertConcurrent, ResilientPolicyWorkerDeliversWhatManyThreadsEnqueue) {
   EXPECT_EQ(server.accepted().size(), static_cast<std::size_t>(kThreads * 5));
   EXPECT_EQ(box.stats()->pending, 0u);
   EXPECT_EQ(breakers.size(), 2u);
+}
+
+// The pipeline as keeld runs it: its loop and a delivery thread started,
+// four threads ingesting (group commit), silences and test notifications
+// meanwhile, scrapes and health reads; every acknowledged event is stored
+// once and counted once.
+TEST(AlertConcurrent, PipelineIngestsFromManyThreadsWhileItsLoopAndDeliveryRun) {
+  testing::temp_dir dir;
+  testing::test_http_server hook;
+  hook.listen();
+  hook.respond_with(200);
+  keel::metrics::registry metrics;
+  alerting_config cfg;
+  cfg.receivers = {
+      {.name = "hook", .kind = receiver_kind::webhook, .url = hook.url(), .timeout = 1s}};
+  cfg.root = route{.receiver = "hook", .group_wait = 0ms};
+  cfg.rules = {rule{.name = "Errors",
+                    .cond = {.kind = condition_kind::increase,
+                             .series = {.metric = "keel_error_events_total"},
+                             .window = 1min,
+                             .op = compare::at_least,
+                             .threshold = 1}}};
+  auto p = pipeline::create(keel::clock::real(),
+                            {.data_dir = dir.path(),
+                             .evaluation_interval = 20ms,
+                             .dispatch_interval = 10ms,
+                             .store_interval = 10ms,
+                             .metrics = &metrics},
+                            cfg)
+               .value();
+  p->start();
+  std::atomic<std::uint64_t> acknowledged{0};
+  run_threads([&](int t) {
+    for (int i = 0; i < 50; ++i) {
+      std::vector<error_event> batch;
+      for (int j = 0; j < 10; ++j) {
+        batch.push_back({.service = "svc" + std::to_string(t),
+                         .code = "DATABASE_ERROR",
+                         .message = "failure " + std::to_string(j)});
+      }
+      if (auto r = p->ingest(std::move(batch))) acknowledged += r->size();
+      if (i % 10 == 0) {
+        (void)p->add_silence({.matchers = {parse_matcher("alertname=\"None\"").value()},
+                              .starts_at = std::chrono::system_clock::now(),
+                              .ends_at = std::chrono::system_clock::now() + 1h,
+                              .created_by = "t",
+                              .comment = "c"});
+        (void)p->send_test_notification("t");
+        std::string text;
+        keel::metrics::expose(metrics, keel::metrics::format::prometheus_text_0_0_4, text);
+        (void)p->health();
+      }
+    }
+  });
+  p->stop();
+  EXPECT_EQ(acknowledged.load(), 4u * 50 * 10);
+  EXPECT_EQ(p->store()->store->event_count().value(), acknowledged.load());
+  EXPECT_EQ(p->tracker().stats().total, acknowledged.load());
+  std::uint64_t grouped = 0;
+  const auto groups = p->store()->store->load_groups().value();
+  for (const auto& g : groups)
+    grouped += g.count;
+  EXPECT_EQ(grouped, acknowledged.load());
 }
 
 }  // namespace

@@ -233,12 +233,22 @@ TEST_F(Pipeline, IncidentCountsItsEventsAndResolvesWithItsAlert) {
   ASSERT_EQ(open.size(), 1u);
   (void)p->ingest(events(4)).value();
   EXPECT_EQ(p->incidents().get(open[0].id)->events, 4u);
+  auto text = scrape();
+  EXPECT_NE(text.find("keel_alert_incidents{state=\"open\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("keel_error_events_total{category=\"systemic\",code=\"DATABASE_ERROR\","
+                      "service=\"payments\",severity=\"high\"} 5"),
+            std::string::npos)
+      << text;
   // No events for longer than the window: the alert resolves, so does the incident.
   for (int i = 0; i < 5; ++i) {
     clock.advance(30s);
     p->run_once();
   }
   EXPECT_EQ(p->incidents().get(open[0].id)->state, incident_state::resolved);
+  // Resolved 90 s after it opened (its 1 min window emptied), never acknowledged.
+  text = scrape();
+  EXPECT_NE(text.find("keel_alert_incident_mttr_seconds 90"), std::string::npos) << text;
+  EXPECT_NE(text.find("keel_alert_incident_mtta_seconds 0"), std::string::npos);
 }
 
 // Under steady ingest the events kept stay bounded by the retention; the
