@@ -169,7 +169,7 @@ condition cond(const YAML::Node& n, condition_kind kind, const std::string& path
   const bool ratio = kind == condition_kind::ratio;
   allow_keys(n, path,
              {"metric", "matchers", "numerator", "denominator", "window", "by", "above", "at_least",
-              "below", "at_most", "min_denominator", "quantile"});
+              "below", "at_most", "min_denominator", "quantile", "fields"});
   condition c;
   c.kind = kind;
   if (ratio) {
@@ -182,7 +182,9 @@ condition cond(const YAML::Node& n, condition_kind kind, const std::string& path
       c.min_denominator = num(n["min_denominator"], path + ".min_denominator");
   } else if (kind == condition_kind::events) {
     if (n["metric"]) bad(n["metric"], path + ".metric", "events conditions take matchers only");
+    if (n["fields"]) c.fields = matchers(n["fields"], path + ".fields");
   } else {
+    if (n["fields"]) bad(n["fields"], path + ".fields", "only events conditions take fields");
     if (!n["metric"]) bad(n, path, "metric is required");
     c.series.metric = str(n["metric"], path + ".metric");
   }

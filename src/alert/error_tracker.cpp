@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "keel/alert/fingerprint.hpp"
+#include "keel/alert/rule.hpp"
 
 namespace keel::alert {
 
@@ -155,8 +156,39 @@ record_outcome error_tracker::count_admitted(const error_event& e, std::string f
                            {"severity", std::string(to_string(e.severity))}})
         ->add(1);
   }
+  if (counts) count_filters(e);
   if (changed) sink_->on_group(*changed);
   return out;
+}
+
+void error_tracker::set_event_filters(std::vector<event_filter> filters) {
+  auto next = std::make_shared<const std::vector<event_filter>>(std::move(filters));
+  std::lock_guard lock(filters_mu_);
+  filters_ = std::move(next);
+}
+
+void error_tracker::count_filters(const error_event& e) {
+  std::shared_ptr<const std::vector<event_filter>> filters;
+  {
+    std::lock_guard lock(filters_mu_);
+    filters = filters_;
+  }
+  if (filters->empty()) return;
+  const std::string category(to_string(e.category)), severity(to_string(e.severity));
+  const label_set fields{{"service", e.service}, {"environment", e.environment},
+                         {"release", e.release}, {"code", e.code},
+                         {"category", category}, {"severity", severity},
+                         {"message", e.message}};
+  for (const auto& f : *filters) {
+    if (!matches_all(f.fields, fields)) continue;
+    series_
+        .counter(rule_events_series, label_set{{"rule", f.rule},
+                                               {"service", e.service},
+                                               {"code", e.code},
+                                               {"category", category},
+                                               {"severity", severity}})
+        ->add(1);
+  }
 }
 
 error_group error_tracker::snapshot(const group_rec& r, std::chrono::system_clock::time_point now,

@@ -560,6 +560,7 @@ result<std::vector<std::string>> pipeline::put_rules(std::string_view rules_yaml
   for (auto& r : *parsed) {
     if (auto u = rules_->upsert(std::move(r)); !u) return fail(std::move(u.error()));
   }
+  refresh_event_filters();
   return names;
 }
 
@@ -573,7 +574,9 @@ result<void> pipeline::delete_rule(std::string_view name) {
   auto saved = d->store->save_settings({{std::string(kRulePrefix) + std::string(name), ""}});
   on_store_write(saved, "settings");
   if (!saved) return fail(store_unavailable());
-  return rules_->remove(name);
+  auto removed = rules_->remove(name);
+  refresh_event_filters();
+  return removed;
 }
 
 result<void> pipeline::apply(const alerting_config& cfg) {
@@ -600,6 +603,7 @@ result<void> pipeline::apply(const alerting_config& cfg) {
     if (!kept) (void)rules_->remove(n);
   }
   dispatcher_->set_inhibit_rules(cfg.inhibit_rules);
+  refresh_event_filters();
   {
     std::lock_guard lock(delivery_mu_);
     receivers_ = cfg.receivers;
@@ -607,6 +611,16 @@ result<void> pipeline::apply(const alerting_config& cfg) {
   }
   metrics_->reload(true);
   return {};
+}
+
+void pipeline::refresh_event_filters() {
+  std::vector<event_filter> filters;
+  for (const auto& r : rules_->rules()) {
+    if (r.cond.kind == condition_kind::events && !r.cond.fields.empty()) {
+      filters.push_back({r.name, r.cond.fields});
+    }
+  }
+  tracker_->set_event_filters(std::move(filters));
 }
 
 void pipeline::start() {

@@ -1,5 +1,8 @@
 #include "keel/alert/rule.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <cmath>
 #include <cstdio>
 
@@ -212,6 +215,23 @@ result<compiled_rule> compile(rule r) {
   if (c.kind == condition_kind::events) {
     c.series.metric = std::string(error_events_series);
     if (!c.by) c.by = std::vector<std::string>{"service", "code"};
+    for (const auto& f : c.fields) {
+      if (std::find(std::begin(event_fields), std::end(event_fields), f.name) ==
+          std::end(event_fields)) {
+        return fail(error(codes::validation_error, "events fields: no event field '" + f.name +
+                                                       "' (service, environment, release, code, "
+                                                       "category, severity, message)")
+                        .with_detail("field", f.name));
+      }
+    }
+    if (!c.fields.empty()) {
+      c.series.metric = std::string(rule_events_series);
+      auto own = parse_matcher("rule=\"" + r.name + "\"");
+      if (!own) return fail(own.error());
+      c.series.matchers.push_back(std::move(*own));
+    }
+  } else if (!c.fields.empty()) {
+    return fail(codes::validation_error, "only events conditions take fields");
   }
   if (auto s = check_selector(c.series, "series"); !s) return fail(s.error());
   if (c.kind == condition_kind::ratio) {

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "keel/alert/event.hpp"
+#include "keel/alert/labels.hpp"
 #include "keel/alert/series.hpp"
 #include "keel/core/clock.hpp"
 
@@ -121,6 +122,14 @@ struct ignore_options {
   std::optional<std::chrono::system_clock::time_point> until{};
 };
 
+// event_filter — an events rule with matchers on the event's fields:
+// every counted event they match adds 1 to
+// keel_rule_events_total{rule, service, code, category, severity}.
+struct event_filter {
+  std::string rule{};
+  std::vector<matcher> fields{};
+};
+
 // top_order
 enum class top_order : std::uint8_t { count, last_seen, events_1h };
 
@@ -167,6 +176,10 @@ class error_tracker {
   void restore_recent(const std::vector<error_event>& newest_first);
   void restore_ring(std::string_view fingerprint, const std::vector<error_event>& newest_first);
 
+  // Replaces the filters every counted event is matched against (the
+  // rules with `fields`; pipeline.hpp keeps them in step with its rules).
+  void set_event_filters(std::vector<event_filter> filters);
+
   // Adds `n` to one keel_error_events_total series without an event: the
   // events of a rule's window that arrived before a restart (pipeline.hpp).
   void count_earlier(std::string_view service, std::string_view code, std::string_view category,
@@ -194,7 +207,9 @@ class error_tracker {
   error_group snapshot(const group_rec& r, std::chrono::system_clock::time_point now,
                        bool with_recent) const;
   group_rec* find(std::string_view fp);
-  void uncount(const error_group& g);  // takes a replaced group's count out of stats_
+  void uncount(const error_group& g);
+  void count_filters(
+      const error_event& e);  // outside mu_  // takes a replaced group's count out of stats_
 
   const keel::clock& clock_;
   tracker_options opts_;
@@ -204,6 +219,9 @@ class error_tracker {
   std::deque<error_event> recent_;
   error_stats stats_;
   series_table series_;
+  mutable std::mutex filters_mu_;
+  std::shared_ptr<const std::vector<event_filter>> filters_ =
+      std::make_shared<const std::vector<event_filter>>();
 };
 
 }  // namespace keel::alert

@@ -233,6 +233,7 @@ class pipeline {
   void save_alert_state();
   void restore_alert_state(const alerting_config& cfg);
   void save_incidents();
+  void refresh_event_filters();
   void restore_incidents();
 
   struct delivery_events;

@@ -82,6 +82,11 @@ struct condition {
   double threshold = 0;
   double min_denominator = 0;  // ratio only
   double quantile = 0.99;      // histogram_quantile only
+  // events only: matchers on the event itself, any of its fields (service,
+  // environment, release, code, category, severity, message), e.g.
+  // message=~".*connection (refused|reset).*". Such a rule counts into its
+  // own series (rule_events_series{rule="<name>"}), which the tracker feeds.
+  std::vector<matcher> fields{};
 };
 
 // label_template — text with {{ $value }}, {{ $labels.NAME }},
@@ -126,5 +131,10 @@ struct compiled_rule {
 
 // The name of the series error events are counted in.
 inline constexpr std::string_view error_events_series = "keel_error_events_total";
+// The series of the events that matched an events rule's `fields`, by rule.
+inline constexpr std::string_view rule_events_series = "keel_rule_events_total";
+// The event fields `fields` matchers may name.
+inline constexpr std::string_view event_fields[] = {"service",  "environment", "release", "code",
+                                                    "category", "severity",    "message"};
 
 }  // namespace keel::alert

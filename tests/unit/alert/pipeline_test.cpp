@@ -433,5 +433,51 @@ TEST_F(Pipeline, IncidentKeepsItsTimelineCountAndEscalationTimerAcrossARestart) 
     EXPECT_NE(other.id, id);
 }
 
+// Seed 003's "database connection failures": a word in the message.
+TEST_F(Pipeline, EventRuleMatchesAWordInTheMessageAndAnyOtherField) {
+  alerting_config cfg;
+  cfg.rules = load_rules_yaml(R"(
+alert: DatabaseConnectionFailures
+events:
+  fields: ['message=~".*connection (refused|reset).*"', 'environment="production"']
+  window: 5m
+  at_least: 3
+)")
+                  .value();
+  auto p = make(cfg);
+  auto prod = [](std::string msg) {
+    auto e = event(std::move(msg));
+    e.environment = "production";
+    return e;
+  };
+  auto staging = prod("connection refused by db-1");
+  staging.environment = "staging";
+  (void)p
+      ->ingest({prod("connection refused by db-1"), prod("connection reset by peer"),
+                prod("query timeout"), staging})
+      .value();
+  clock.advance(30s);
+  p->run_once();
+  EXPECT_TRUE(p->rules().active().empty());  // 2 of the 4 match
+  (void)p->ingest({prod("upstream connection reset")}).value();
+  clock.advance(30s);
+  p->run_once();
+  auto active = p->rules().active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].value, 3);
+  EXPECT_EQ(active[0].labels.get("service"), "payments");
+  EXPECT_EQ(active[0].labels.get("code"), "DATABASE_ERROR");
+}
+
+TEST_F(Pipeline, EventRuleFieldsNameOnlyEventFields) {
+  auto r =
+      load_rules_yaml("alert: X\nevents: {fields: ['hostname=\"a\"'], window: 5m, at_least: 1}\n");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("no event field 'hostname'"), std::string::npos)
+      << r.error().message();
+  EXPECT_FALSE(load_rules_yaml(
+      "alert: X\nincrease: {metric: m, fields: ['message=\"a\"'], window: 5m, at_least: 1}\n"));
+}
+
 }  // namespace
 }  // namespace keel::alert
