@@ -9,7 +9,9 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <set>
 
+#include "alert/internal/crypto.hpp"
 #include "keel/alert/alerts_collector.hpp"
 #include "keel/alert/delivery_collector.hpp"
 #include "keel/alert/receiver.hpp"
@@ -466,6 +468,10 @@ void pipeline::restart_delivery_locked() {
 namespace {
 constexpr std::string_view kAlertingKey = "api.alerting";
 constexpr std::string_view kRulePrefix = "api.rule:";
+// A posted rules document, stored once however many rules it holds (each
+// rule's key names it: "doc:<sha256>"), so a document of many rules costs
+// its size once, not once per rule.
+constexpr std::string_view kDocPrefix = "api.doc:";
 constexpr std::string_view kApiPrefix = "api.";
 }  // namespace
 
@@ -490,14 +496,23 @@ std::optional<alerting_config> pipeline::layered(const alerting_config& file_cfg
                   kv("error", parsed.error()));
     }
   }
-  std::size_t rules = 0;
+  std::map<std::string, std::string, std::less<>> docs;
   for (const auto& [key, doc] : *saved) {
+    if (key.starts_with(kDocPrefix)) docs.emplace(key.substr(kDocPrefix.size()), doc);
+  }
+  std::size_t rules = 0;
+  for (const auto& [key, ref] : *saved) {
     if (!key.starts_with(kRulePrefix)) continue;
     const std::string name = key.substr(kRulePrefix.size());
     std::erase_if(cfg.rules, [&](const rule& r) { return r.name == name; });
     ++rules;
-    if (doc.empty()) continue;  // deleted through the API
-    auto parsed = load_rules_yaml(doc);
+    if (ref.empty()) continue;  // deleted through the API
+    const auto doc = docs.find(std::string_view(ref).substr(ref.starts_with("doc:") ? 4 : 0));
+    if (doc == docs.end()) {
+      log().error("saved rule's document missing: skipped", kv("rule", name));
+      continue;
+    }
+    auto parsed = load_rules_yaml(doc->second);
     if (!parsed) {
       log().error("saved rule unreadable: skipped", kv("rule", name), kv("error", parsed.error()));
       continue;
@@ -510,8 +525,30 @@ std::optional<alerting_config> pipeline::layered(const alerting_config& file_cfg
   return cfg;
 }
 
+namespace {
+// Deletes the stored rules documents no rule names any more.
+void drop_unreferenced_docs(store& st) {
+  auto saved = st.load_settings(kApiPrefix);
+  if (!saved) return;
+  std::set<std::string, std::less<>> referenced;
+  for (const auto& [key, ref] : *saved) {
+    if (key.starts_with(kRulePrefix) && ref.starts_with("doc:")) referenced.insert(ref.substr(4));
+  }
+  for (const auto& [key, doc] : *saved) {
+    if (!key.starts_with(kDocPrefix)) continue;
+    if (referenced.contains(std::string_view(key).substr(kDocPrefix.size()))) continue;
+    (void)st.save_settings({}, key);
+  }
+}
+}  // namespace
+
 result<void> pipeline::reconfigure(const alerting_config& cfg) {
-  if (auto r = apply(cfg); !r) return r;
+  if (auto r = apply(cfg); !r) {
+    // The operator's file did not apply: an own failure, paged like any.
+    log().error("alerting configuration refused: the previous one stays", kv("error", r.error()));
+    report(r.error(), "reload");
+    return r;
+  }
   // The file's configuration is now the whole of it.
   if (auto d = store()) {
     auto cleared = d->store->save_settings({}, kApiPrefix);
@@ -547,16 +584,19 @@ result<std::vector<std::string>> pipeline::put_rules(std::string_view rules_yaml
   if (!d) return fail(store_unavailable());
   auto parsed = load_rules_yaml(rules_yaml);
   if (!parsed) return fail(std::move(parsed.error()));
-  std::vector<std::pair<std::string, std::string>> set;
+  const std::string doc_id = internal::to_hex(internal::sha256(rules_yaml));
+  std::vector<std::pair<std::string, std::string>> set{
+      {std::string(kDocPrefix) + doc_id, std::string(rules_yaml)}};
   std::vector<std::string> names;
   for (const auto& r : *parsed) {
     if (auto c = compile(r); !c) return fail(std::move(c.error()));
-    set.emplace_back(std::string(kRulePrefix) + r.name, std::string(rules_yaml));
+    set.emplace_back(std::string(kRulePrefix) + r.name, "doc:" + doc_id);
     names.push_back(r.name);
   }
   auto saved = d->store->save_settings(set);
   on_store_write(saved, "settings");
   if (!saved) return fail(store_unavailable());
+  drop_unreferenced_docs(*d->store);
   for (auto& r : *parsed) {
     if (auto u = rules_->upsert(std::move(r)); !u) return fail(std::move(u.error()));
   }
@@ -574,6 +614,7 @@ result<void> pipeline::delete_rule(std::string_view name) {
   auto saved = d->store->save_settings({{std::string(kRulePrefix) + std::string(name), ""}});
   on_store_write(saved, "settings");
   if (!saved) return fail(store_unavailable());
+  drop_unreferenced_docs(*d->store);
   auto removed = rules_->remove(name);
   refresh_event_filters();
   return removed;

@@ -308,6 +308,28 @@ rules:
   EXPECT_EQ(names(*p), (std::vector<std::string>{"Doomed", "FromFile"}));
 }
 
+// A document of many rules is stored once, and dropped once no rule names it.
+TEST_F(Pipeline, RulesDocumentIsStoredOnceAndDroppedWhenNoRuleNamesIt) {
+  auto p = make();
+  std::string doc = "rules:\n";
+  for (int i = 0; i < 50; ++i)
+    doc += "  - alert: R" + std::to_string(i) + "\n    events: {window: 5m, at_least: 1}\n";
+  ASSERT_EQ(p->put_rules(doc).value().size(), 50u);
+  auto stored_bytes = [&] {
+    std::size_t n = 0;
+    const auto settings = p->store()->store->load_settings("api.").value();
+    for (const auto& [k, v] : settings)
+      n += v.size();
+    return n;
+  };
+  EXPECT_LT(stored_bytes(), doc.size() + 50 * 80);  // the document once, a short reference per rule
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(p->delete_rule("R" + std::to_string(i)));
+  const auto left = p->store()->store->load_settings("api.").value();
+  for (const auto& [k, v] : left)
+    EXPECT_FALSE(k.starts_with("api.doc:")) << k;
+}
+
 TEST_F(Pipeline, ConfigurationPostedThroughTheApiSurvivesARestart) {
   {
     auto p = make();
