@@ -139,25 +139,29 @@ result<void> dispatcher::put(const alert& a) {
     firing_[fp] = a;
   }
   for (const auto& r : routes_for(a.labels)) {
-    label_set gl;
-    const bool all = r.group_by.size() == 1 && r.group_by[0] == "...";
-    gl = all ? a.labels : a.labels.project(r.group_by);
-    std::string key = "{}" + r.path + ":" + gl.to_string();
-    auto it = groups_.find(key);
-    if (it == groups_.end()) {
-      if (a.resolved()) continue;  // nothing was notified for it here
-      auto g = std::make_unique<group>();
-      g->key = key;
-      g->receiver = r.receiver;
-      g->group_interval = r.group_interval;
-      g->repeat_interval = r.repeat_interval;
-      g->labels = std::move(gl);
-      g->next_flush = now + r.group_wait;
-      it = groups_.emplace(key, std::move(g)).first;
-    }
-    it->second->alerts[fp] = a;
+    // A resolved alert with no group: nothing was notified for it here.
+    group* g =
+        group_locked(r, a.labels, a.resolved() ? std::nullopt : std::optional(now + r.group_wait));
+    if (g != nullptr) g->alerts[fp] = a;
   }
   return ok();
+}
+
+dispatcher::group* dispatcher::group_locked(const resolved_route& r, const label_set& labels,
+                                            std::optional<time_point> first_flush) {
+  const bool all = r.group_by.size() == 1 && r.group_by[0] == "...";
+  label_set gl = all ? labels : labels.project(r.group_by);
+  std::string key = "{}" + r.path + ":" + gl.to_string();
+  if (auto it = groups_.find(key); it != groups_.end()) return it->second.get();
+  if (!first_flush) return nullptr;
+  auto g = std::make_unique<group>();
+  g->key = key;
+  g->receiver = r.receiver;
+  g->group_interval = r.group_interval;
+  g->repeat_interval = r.repeat_interval;
+  g->labels = std::move(gl);
+  g->next_flush = *first_flush;
+  return groups_.emplace(std::move(key), std::move(g)).first->second.get();
 }
 
 void dispatcher::restore_notified(const alert& a) {
@@ -170,25 +174,14 @@ void dispatcher::restore_notified(const alert& a) {
   if (firing_.size() >= opts_.max_alerts && !firing_.contains(fp)) return;
   firing_[fp] = firing;
   for (const auto& r : routes_for(firing.labels)) {
-    const bool all = r.group_by.size() == 1 && r.group_by[0] == "...";
-    label_set gl = all ? firing.labels : firing.labels.project(r.group_by);
-    std::string key = "{}" + r.path + ":" + gl.to_string();
-    auto it = groups_.find(key);
-    if (it == groups_.end()) {
-      auto g = std::make_unique<group>();
-      g->key = key;
-      g->receiver = r.receiver;
-      g->group_interval = r.group_interval;
-      g->repeat_interval = r.repeat_interval;
-      g->labels = std::move(gl);
-      g->next_flush = now + r.group_interval;
-      // Notified when it fired, before the restart: the repeat counts from then.
+    group* g = group_locked(r, firing.labels, now + r.group_interval);
+    if (!g->notified_once) {
+      // Notified when it fired, before the restart: repeats count from then.
       g->notified_once = true;
       g->last_notified = firing.fired_at;
-      it = groups_.emplace(key, std::move(g)).first;
     }
-    it->second->alerts[fp] = firing;
-    it->second->notified_firing.insert(fp);
+    g->alerts[fp] = firing;
+    g->notified_firing.insert(fp);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "keel/alert/incident.hpp"
 
+#include "alert/internal/nanos.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -337,37 +339,28 @@ void incident_manager::restore(std::vector<incident_change> saved) {
   }
 }
 
-namespace {
-std::int64_t ns_of(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-std::chrono::system_clock::time_point time_of(std::int64_t ns) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(ns)));
-}
-}  // namespace
-
 nlohmann::json to_json(const incident& i,
                        std::optional<std::chrono::system_clock::time_point> level_since) {
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& e : i.timeline) {
-    timeline.push_back(
-        {{"at", ns_of(e.at)}, {"kind", e.kind}, {"actor", e.actor}, {"detail", e.detail}});
+    timeline.push_back({{"at", internal::to_ns(e.at)},
+                        {"kind", e.kind},
+                        {"actor", e.actor},
+                        {"detail", e.detail}});
   }
   nlohmann::json j{{"id", i.id},
                    {"key", i.key},
                    {"title", i.title},
                    {"state", to_string(i.state)},
-                   {"opened_at", ns_of(i.opened_at)},
+                   {"opened_at", internal::to_ns(i.opened_at)},
                    {"acknowledged_by", i.acknowledged_by},
                    {"escalation_level", i.escalation_level},
                    {"alerts", i.alerts},
                    {"events", i.events},
                    {"timeline", std::move(timeline)}};
-  if (i.acknowledged_at) j["acknowledged_at"] = ns_of(*i.acknowledged_at);
-  if (i.resolved_at) j["resolved_at"] = ns_of(*i.resolved_at);
-  if (level_since) j["level_since"] = ns_of(*level_since);
+  if (i.acknowledged_at) j["acknowledged_at"] = internal::to_ns(*i.acknowledged_at);
+  if (i.resolved_at) j["resolved_at"] = internal::to_ns(*i.resolved_at);
+  if (level_since) j["level_since"] = internal::to_ns(*level_since);
   return j;
 }
 
@@ -382,20 +375,22 @@ result<incident_change> incident_from_json(const nlohmann::json& j) {
     i.state = st == "resolved"       ? incident_state::resolved
               : st == "acknowledged" ? incident_state::acknowledged
                                      : incident_state::open;
-    i.opened_at = time_of(j.at("opened_at").get<std::int64_t>());
+    i.opened_at = internal::from_ns(j.at("opened_at").get<std::int64_t>());
     i.acknowledged_by = j.value("acknowledged_by", "");
     i.escalation_level = j.value("escalation_level", std::uint32_t{0});
     i.alerts = j.value("alerts", std::vector<std::string>{});
     i.events = j.value("events", std::uint64_t{0});
     for (const auto& e : j.at("timeline")) {
-      i.timeline.push_back({time_of(e.at("at").get<std::int64_t>()),
+      i.timeline.push_back({internal::from_ns(e.at("at").get<std::int64_t>()),
                             e.at("kind").get<std::string>(), e.at("actor").get<std::string>(),
                             e.at("detail").get<std::string>()});
     }
     if (j.contains("acknowledged_at"))
-      i.acknowledged_at = time_of(j["acknowledged_at"].get<std::int64_t>());
-    if (j.contains("resolved_at")) i.resolved_at = time_of(j["resolved_at"].get<std::int64_t>());
-    if (j.contains("level_since")) c.level_since = time_of(j["level_since"].get<std::int64_t>());
+      i.acknowledged_at = internal::from_ns(j["acknowledged_at"].get<std::int64_t>());
+    if (j.contains("resolved_at"))
+      i.resolved_at = internal::from_ns(j["resolved_at"].get<std::int64_t>());
+    if (j.contains("level_since"))
+      c.level_since = internal::from_ns(j["level_since"].get<std::int64_t>());
     c.id = i.id;
     c.current = std::move(i);
     return c;

@@ -3,18 +3,13 @@
 #include <algorithm>
 
 #include "alert/internal/db.hpp"
+#include "alert/internal/nanos.hpp"
 
 namespace keel::alert {
 namespace {
 
-std::int64_t to_ns(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(ns)));
-}
+using internal::from_ns;
+using internal::to_ns;
 
 constexpr const char* kColumns =
     "id, receiver, dedup_key, content_type, body, attempts, created_at, next_attempt_at, "

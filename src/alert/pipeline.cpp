@@ -12,6 +12,7 @@
 #include <set>
 
 #include "alert/internal/crypto.hpp"
+#include "alert/internal/nanos.hpp"
 #include "keel/alert/alerts_collector.hpp"
 #include "keel/alert/delivery_collector.hpp"
 #include "keel/alert/receiver.hpp"
@@ -833,15 +834,6 @@ void pipeline::restore_incidents() {
 
 namespace {
 constexpr std::string_view kAlertStateKey = "engine.alerts";
-
-std::int64_t ns_of(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-std::chrono::system_clock::time_point time_of(std::int64_t ns) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(ns)));
-}
 }  // namespace
 
 void pipeline::save_alert_state() {
@@ -862,9 +854,9 @@ void pipeline::save_alert_state() {
     doc.push_back({{"rule", a.rule},
                    {"key", std::move(key)},
                    {"state", to_string(a.state)},
-                   {"active_since", ns_of(a.active_since)},
-                   {"fired_at", ns_of(a.fired_at)},
-                   {"last_true", ns_of(a.last_true)}});
+                   {"active_since", internal::to_ns(a.active_since)},
+                   {"fired_at", internal::to_ns(a.fired_at)},
+                   {"last_true", internal::to_ns(a.last_true)}});
   }
   has_active_alerts_ = !doc.empty();
   auto r = d->store->save_settings(
@@ -918,9 +910,9 @@ void pipeline::restore_alert_state(const alerting_config& cfg) {
     s.state = st == "firing"    ? alert_state::firing
               : st == "pending" ? alert_state::pending
                                 : alert_state::inactive;
-    s.active_since = time_of(a.value("active_since", std::int64_t{0}));
-    s.fired_at = time_of(a.value("fired_at", std::int64_t{0}));
-    s.last_true = time_of(a.value("last_true", std::int64_t{0}));
+    s.active_since = internal::from_ns(a.value("active_since", std::int64_t{0}));
+    s.fired_at = internal::from_ns(a.value("fired_at", std::int64_t{0}));
+    s.last_true = internal::from_ns(a.value("last_true", std::int64_t{0}));
     alerts.push_back(std::move(s));
   }
   rules_->restore(alerts);

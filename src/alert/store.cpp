@@ -9,10 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/internal/db.hpp"
+#include "alert/internal/nanos.hpp"
 #include "keel/alert/fingerprint.hpp"
 
 namespace keel::alert {
 namespace {
+
+using internal::from_ns;
+using internal::to_ns;
 
 // The schema, as versioned migrations: migration i takes a database at
 // user_version i to i + 1, in one transaction. Append, never edit: a
@@ -79,15 +83,6 @@ result<void> migrate(internal::db& d, const std::filesystem::path& path) {
     if (auto r = tx.commit(); !r) return r;
   }
   return ok();
-}
-
-std::int64_t to_ns(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(ns)));
 }
 
 }  // namespace

@@ -152,6 +152,10 @@ class dispatcher {
   void match(const route& node, const label_set& l, const resolved_route& parent,
              std::vector<resolved_route>& out) const;
   std::vector<resolved_route> routes_for(const label_set& l) const;
+  // The group of `labels` on route `r`; made (flushing first at
+  // `first_flush`) when there is none and `first_flush` is given.
+  group* group_locked(const resolved_route& r, const label_set& labels,
+                      std::optional<std::chrono::system_clock::time_point> first_flush);
   bool silenced_locked(const label_set& l, std::chrono::system_clock::time_point now) const;
   bool inhibited_locked(const label_set& l) const;
 
