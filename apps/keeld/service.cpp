@@ -108,6 +108,15 @@ keel::result<std::unique_ptr<service>> service::create(config cfg) {
 keel::result<void> service::build() {
   // Logging first, so everything after can report. Files only when the data
   // directory is usable; stdout always (unless turned off).
+  // The data directory before anything writes there: a second keeld on it
+  // must leave no log line, token or file behind. One that cannot be made
+  // now is not fatal (keeld starts degraded; the pipeline retries it).
+  std::shared_ptr<keel::alert::data_dir_lock> lock;
+  if (auto l = keel::alert::data_dir_lock::take(cfg_.data_dir)) {
+    lock = std::move(*l);
+  } else if (l.error() == keel::codes::conflict) {
+    return keel::fail(std::move(l.error()));
+  }
   std::error_code ec;
   fs::create_directories(cfg_.data_dir / "logs", ec);
   const bool dir_ok = !ec;
@@ -163,7 +172,8 @@ keel::result<void> service::build() {
                                     .series = {metrics_source_.get()},
                                     .metrics = &metrics_,
                                     .breakers = &breakers_,
-                                    .random = &random_},
+                                    .random = &random_,
+                                    .lock = std::move(lock)},
       cfg_.alerting);
   if (!p) return keel::fail(std::move(p.error()));
   pipeline_ = std::move(*p);

@@ -1,9 +1,5 @@
 #include "keel/alert/pipeline.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -42,43 +38,6 @@ std::string hex_id() {
 }
 
 }  // namespace
-
-// ---- the data directory's lock ----
-
-// One process per data directory: two would deliver every notification
-// twice and interleave their writes. flock() is released by the kernel
-// when the holder dies, so a SIGKILLed keeld never leaves a stale lock.
-struct pipeline::data_dir_lock {
-  int fd = -1;
-  ~data_dir_lock() {
-    if (fd >= 0) ::close(fd);
-  }
-
-  static result<std::unique_ptr<data_dir_lock>> take(const std::filesystem::path& dir) {
-    const auto path = dir / "lock";
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return fail(error(codes::io_error, "cannot open the data directory's lock file")
-                      .with_detail("path", path.string())
-                      .with_detail("errno", std::strerror(errno)));
-    }
-    auto lock = std::make_unique<data_dir_lock>();
-    lock->fd = fd;
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      char buf[32] = {};
-      const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
-      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
-        holder.pop_back();
-      return fail(error(codes::conflict, "data directory " + dir.string() +
-                                             " is in use by another process (pid " + holder + ")")
-                      .with_detail("pid", holder));
-    }
-    const std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
-    return lock;
-  }
-};
 
 // ---- the pipeline's own metrics ----
 
@@ -311,6 +270,7 @@ result<void> pipeline::build(const alerting_config& cfg) {
     opts_.breakers = own_breakers_.get();
   }
   if (!opts_.random) opts_.random = &keel::random_source::thread_safe();
+  lock_ = opts_.lock;
   metrics_ = pipeline_metrics::create(opts_.metrics);
   forwarder_ = std::make_unique<store_forwarder>([this] { return store(); });
   tracker_ = std::make_unique<error_tracker>(clock_, opts_.tracker, forwarder_.get());
@@ -370,12 +330,6 @@ result<void> pipeline::build(const alerting_config& cfg) {
 
 result<void> pipeline::open_store() {
   if (!lock_) {
-    std::error_code ec;
-    std::filesystem::create_directories(opts_.data_dir, ec);
-    if (ec) {
-      return fail(error(codes::io_error, "cannot create the data directory: " + ec.message())
-                      .with_detail("path", opts_.data_dir.string()));
-    }
     auto lock = data_dir_lock::take(opts_.data_dir);
     if (!lock) return fail(std::move(lock.error()));
     lock_ = std::move(*lock);

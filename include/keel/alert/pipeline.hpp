@@ -62,6 +62,7 @@
 
 #include "keel/alert/audit.hpp"
 #include "keel/alert/config.hpp"
+#include "keel/alert/data_dir_lock.hpp"
 #include "keel/alert/delivery.hpp"
 #include "keel/alert/dispatcher.hpp"
 #include "keel/alert/error_tracker.hpp"
@@ -111,6 +112,9 @@ struct pipeline_options {
   keel::random_source* random = nullptr;   // backoff jitter; thread_safe() when null
   keel::alert::transport* http = nullptr;  // libcurl when null; must outlive the pipeline
   store_options store{};                   // data_dir is taken from above
+  // The data directory, already taken by the caller (data_dir_lock.hpp)
+  // before it wrote anything there; when null the pipeline takes it.
+  std::shared_ptr<data_dir_lock> lock{};
 };
 
 // receiver_state — how deliveries to one receiver are going.
@@ -237,11 +241,10 @@ class pipeline {
   void restore_incidents();
 
   struct delivery_events;
-  struct data_dir_lock;
 
   const keel::clock& clock_;
   pipeline_options opts_;
-  std::unique_ptr<data_dir_lock> lock_;
+  std::shared_ptr<data_dir_lock> lock_;
   std::unique_ptr<keel::resilience::breaker_registry> own_breakers_;
   std::shared_ptr<pipeline_metrics> metrics_;
   std::unique_ptr<event_sink> forwarder_;  // the tracker's sink: the store, once open

@@ -395,13 +395,18 @@ TEST(Keeld, SecondKeeldOnTheSameDataDirectoryIsRefusedNamingTheHolder) {
   keel::testing::child_process second(
       KEELD_BINARY,
       {"--config", (other.path() / "keeld.yaml").string(), "--data-dir", k.data_dir().string()},
-      std::map<std::string, std::string>{{"KEEL_ADMIN_TOKEN", kToken}}, other.path() / "out");
+      std::map<std::string, std::string>{}, other.path() / "out");
   EXPECT_EQ(second.wait(), 1);
   std::ifstream in(other.path() / "out");
   const std::string out(std::istreambuf_iterator<char>(in), {});
   EXPECT_THAT(
       out, HasSubstr("in use by another process (pid " + std::to_string(k.process().pid()) + ")"));
   EXPECT_EQ(k.get("/health").status, 200);  // the first one is untouched
+  // The refused one wrote nothing there: no token of its own, no log line.
+  EXPECT_FALSE(std::filesystem::exists(k.data_dir() / "admin_token"));
+  std::ifstream log(k.data_dir() / "logs" / "keeld.log");
+  const std::string lines(std::istreambuf_iterator<char>(log), {});
+  EXPECT_THAT(lines, ::testing::Not(HasSubstr("admin token generated")));
 }
 
 // A receiver that refuses: a warn line naming it, the delivery metrics
