@@ -42,17 +42,18 @@ keel::error limited(const rate_limiter_config& c, event_listener* l, const clock
 }
 }  // namespace
 
-token_bucket::token_bucket(double rate_per_second, std::uint32_t burst) noexcept
+gcra::gcra(double rate_per_second, std::uint32_t burst) noexcept
     : interval_ns_(std::max<std::int64_t>(1, std::llround(1e9 / rate_per_second))),
       tolerance_ns_(interval_ns_ * static_cast<std::int64_t>(burst)) {}
 
-clock::duration token_bucket::try_take(clock::steady_time now_tp) noexcept {
+clock::duration gcra::try_take(std::atomic<std::int64_t>& state,
+                               clock::steady_time now_tp) const noexcept {
   const std::int64_t now = ns(now_tp);
-  std::int64_t tat = tat_.load(std::memory_order_relaxed);
+  std::int64_t tat = state.load(std::memory_order_relaxed);
   for (;;) {
     const std::int64_t next = std::max(tat, now) + interval_ns_;
     if (next - now > tolerance_ns_) return clock::duration(next - now - tolerance_ns_);
-    if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed))
+    if (state.compare_exchange_weak(tat, next, std::memory_order_relaxed))
       return clock::duration::zero();
   }
 }

@@ -15,10 +15,9 @@
 // probes 8 slots from its hash and, when all are taken by others, replaces
 // the one idle longest — so under a flood of distinct addresses an old
 // client may lose its bucket and start full again, but memory stays fixed.
-// Each slot is two atomics updated by compare-and-swap: no lock.
-//
-// This is a stop-gap inside keel::http; keel::resilience's rate limiter is
-// meant to replace the bucket logic.
+// Each slot is a key and the state of keel::resilience's token-bucket rule
+// (keel/resilience/rate_limiter.hpp, `gcra`), two atomics updated by
+// compare-and-swap: no lock, and one bucket logic in keel.
 //
 // Thread safety: all member functions may be called concurrently.
 // Cost: a hash probe and one or two CAS on the limited routes; nothing on
@@ -33,6 +32,7 @@
 
 #include "keel/core/clock.hpp"
 #include "keel/http/middleware.hpp"
+#include "keel/resilience/rate_limiter.hpp"
 
 namespace keel::http {
 
@@ -62,14 +62,12 @@ class token_bucket_table {
  private:
   struct slot {
     std::atomic<std::uint64_t> key{0};
-    // High 32 bits: the steady clock in ms (mod 2^32) at the last refill;
-    // low 32 bits: milli-tokens left.
-    std::atomic<std::uint64_t> state{0};
+    std::atomic<std::int64_t> bucket{keel::resilience::gcra::full};
   };
+  explicit token_bucket_table(const rate_limit_options& options, std::size_t n);
   std::unique_ptr<slot[]> table_;
   std::size_t mask_ = 0;
-  double milli_per_ms_ = 0;  // refill: milli-tokens per millisecond (= requests/s)
-  std::uint32_t burst_milli_ = 0;
+  keel::resilience::gcra rule_;
 };
 
 class rate_limit final : public middleware {

@@ -56,19 +56,41 @@ struct rate_limiter_config {
   result<void> validate() const;
 };
 
+// gcra
+//
+// The bucket's rule without its state. The state is one "theoretical arrival
+// time" (nanoseconds on the steady clock) that the caller keeps in an atomic
+// of its own, so a table of buckets costs 8 bytes a bucket (keel::http's
+// per-client table keeps its buckets so). Taking a token is one CAS, and a
+// caller whose `now` is older than the state's only waits longer: time read
+// before a concurrent take never refills the bucket.
+class gcra {
+ public:
+  // The state of a full bucket.
+  static constexpr std::int64_t full = std::numeric_limits<std::int64_t>::min();
+
+  gcra(double rate_per_second, std::uint32_t burst) noexcept;
+  // Takes a token at `now`: zero on success, else the wait until one is free.
+  clock::duration try_take(std::atomic<std::int64_t>& state, clock::steady_time now) const noexcept;
+
+ private:
+  std::int64_t interval_ns_;
+  std::int64_t tolerance_ns_;
+};
+
 // token_bucket
 //
 // The bucket itself, without naming or events.
 class token_bucket {
  public:
-  token_bucket(double rate_per_second, std::uint32_t burst) noexcept;
+  token_bucket(double rate_per_second, std::uint32_t burst) noexcept
+      : rule_(rate_per_second, burst) {}
   // Takes a token at `now`: zero on success, else the wait until one is free.
-  clock::duration try_take(clock::steady_time now) noexcept;
+  clock::duration try_take(clock::steady_time now) noexcept { return rule_.try_take(tat_, now); }
 
  private:
-  std::atomic<std::int64_t> tat_{std::numeric_limits<std::int64_t>::min()};
-  std::int64_t interval_ns_;
-  std::int64_t tolerance_ns_;
+  gcra rule_;
+  std::atomic<std::int64_t> tat_{gcra::full};
 };
 
 // rate_limiter — one bucket for one dependency or route.

@@ -57,6 +57,24 @@ TEST(TokenBucketTable, MemoryStaysBoundedUnderManyClients) {
   EXPECT_EQ(t.slots(), 16u);
 }
 
+// Issue 19 #1: a thread that read the clock before another thread's take
+// used to see the newer stamp, and the unsigned elapsed time wrapped to a
+// full refill. An older `now` must never add tokens.
+TEST(TokenBucketTable, AnOlderNowNeverRefillsTheBucket) {
+  manual_clock clock;
+  token_bucket_table t({.requests_per_second = 100, .burst = 200, .slots = 64});
+  milliseconds wait{0};
+  clock.advance(std::chrono::seconds(10));
+  const auto before = clock.steady_now();
+  clock.advance(milliseconds(5));
+  int taken = 0;
+  while (t.try_acquire(9, clock.steady_now(), wait))
+    ++taken;
+  EXPECT_EQ(taken, 200);
+  EXPECT_FALSE(t.try_acquire(9, before, wait));
+  EXPECT_GE(wait, milliseconds(10));  // the older reader waits longer, never less
+}
+
 TEST(TokenBucketTable, RejectsInvalidOptions) {
   EXPECT_THROW(token_bucket_table({.requests_per_second = 0}), keel::exception);
   EXPECT_THROW(token_bucket_table({.burst = 0.5}), keel::exception);
