@@ -23,6 +23,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "keel/core/version.hpp"
+
 #include "audit_verify.hpp"
 #include "load/engine.hpp"
 #include "load/report.hpp"
@@ -276,7 +278,13 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate a keeld configuration file");
   check->add_option("file", config_file, "The YAML file")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", std::string("keel ") + std::string(keel::version()));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error exits 2, as Unix tools do.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (logq->parsed()) return run_logq(lq);
   if (load->parsed()) return run_load(ld);
   if (verify->parsed()) return keel::cli::run_audit_verify(audit_dir);

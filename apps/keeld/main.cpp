@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "config.hpp"
+#include "keel/core/version.hpp"
 #include "keel/log/backend.hpp"
 #include "service.hpp"
 
@@ -27,7 +28,13 @@ int main(int argc, char** argv) {
   std::string check_file;
   auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit");
   check->add_option("file", check_file, "The YAML file")->required();
-  CLI11_PARSE(app, argc, argv);
+  app.set_version_flag("--version", std::string("keeld ") + std::string(keel::version()));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error exits 2, as Unix tools do.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (*check) return keeld::check_config_command(check_file);
   if (*o_listen) flags.listen = listen;

@@ -3,6 +3,7 @@
 // here and that docs/api.md names it, so the three cannot drift apart.
 #include <string_view>
 
+#include "keel/core/version.hpp"
 #include "routes.hpp"
 
 namespace keeld {
@@ -95,7 +96,7 @@ nlohmann::json build() {
   return {{"openapi", "3.0.3"},
           {"info",
            {{"title", "keeld"},
-            {"version", "0.1.0"},
+            {"version", std::string(keel::version())},
             {"description", "keel's monitoring and alerting service (docs/api.md)"}}},
           {"paths", paths},
           {"components",

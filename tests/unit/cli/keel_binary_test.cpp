@@ -45,6 +45,15 @@ constexpr const char* kLog =
     "\n"
     "not json\n";
 
+TEST(KeelBinary, VersionComesFromTheBuildAndUsageErrorsExitTwo) {
+  const auto v = run("--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out, "keel " KEEL_VERSION "\n");
+  EXPECT_EQ(run("").status, 2);
+  EXPECT_EQ(run("no-such-command").status, 2);
+  EXPECT_EQ(run("load --concurrency many http://127.0.0.1:1/").status, 2);
+}
+
 TEST(KeelBinary, LogqExitsZeroOnMatchAndReportsSkippedLines) {
   temp_dir d;
   const auto p = d.write("app.log", kLog);
