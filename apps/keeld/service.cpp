@@ -9,8 +9,10 @@
 #include "keel/alert/receiver.hpp"
 #include "keel/alert/resilient_delivery_policy.hpp"
 #include "keel/core/ids.hpp"
+#include "keel/core/version.hpp"
 #include "keel/health/checks.hpp"
 #include "keel/http/access_log.hpp"
+#include "keel/http/bearer_auth.hpp"
 #include "keel/http/error_boundary.hpp"
 #include "keel/http/http_metrics.hpp"
 #include "keel/http/rate_limit.hpp"
@@ -34,8 +36,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view kVersion = "0.1.0";
 
 std::string hex_id() {
   char buf[32];
@@ -121,7 +121,7 @@ keel::result<void> service::build() {
   fs::create_directories(cfg_.data_dir / "logs", ec);
   const bool dir_ok = !ec;
   keel::log::log_config lc{.service = cfg_.service_name,
-                           .version = std::string(kVersion),
+                           .version = std::string(keel::version()),
                            .environment = cfg_.environment,
                            .default_level = cfg_.log_level,
                            .on_full = keel::log::queue_full_policy::drop};
@@ -148,7 +148,7 @@ keel::result<void> service::build() {
   }
   if (auto r = metrics_.add_collector(
           std::make_shared<keel::metrics::build_info_collector>(keel::metrics::build_info_options{
-              .name = "keeld_build_info", .labels = {{"version", std::string(kVersion)}}}));
+              .name = "keeld_build_info", .labels = {{"version", std::string(keel::version())}}}));
       !r) {
     return r;
   }
@@ -212,7 +212,8 @@ keel::result<void> service::build() {
   chain.push_back(std::make_shared<keel::http::security_headers>());
   chain.push_back(std::make_shared<keel::http::rate_limit>(keel::http::rate_limit_options{
       .requests_per_second = cfg_.rate_limit_rps, .burst = cfg_.rate_limit_burst}));
-  chain.push_back(make_admin_auth(*this));
+  chain.push_back(std::make_shared<keel::http::bearer_auth>(keel::http::bearer_auth_options{
+      .token = admin_token_, .realm = "keeld", .tag_mask = keel::http::route_tags::admin}));
 
   keel::http::server_config sc{.host = cfg_.listen_host,
                                .port = cfg_.listen_port,
@@ -332,8 +333,8 @@ std::shared_ptr<const service::rendered_health> service::health_view(keel::healt
   // and it keeps the hit path free of any lock.
   const auto report = health_->run(v);
   auto fresh = std::make_shared<rendered_health>(
-      rendered_health{.body = report.to_health_json(
-                          {.service_id = cfg_.service_name, .version = std::string(kVersion)}),
+      rendered_health{.body = report.to_health_json({.service_id = cfg_.service_name,
+                                                     .version = std::string(keel::version())}),
                       .status = report.http_status(),
                       .rendered_at = now});
   slot.store(fresh, std::memory_order_release);

@@ -90,10 +90,15 @@ result<error_event> event_from_json(std::string_view json,
     return fail(error(codes::payload_too_large, "event JSON too large")
                     .with_detail("limit_bytes", limits.max_json_bytes));
   }
-  auto j = nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return fail(codes::validation_error, "event is not a JSON object");
-  }
+  const auto j = nlohmann::ordered_json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return fail(codes::validation_error, "event is not a JSON object");
+  return event_from_json_value(j, now, limits);
+}
+
+result<error_event> event_from_json_value(const nlohmann::ordered_json& j,
+                                          std::chrono::system_clock::time_point now,
+                                          const event_limits& limits) {
+  if (!j.is_object()) return fail(codes::validation_error, "event is not a JSON object");
   problems p;
   error_event e;
   auto str = [&](const char* k, std::string& out) {
@@ -148,7 +153,7 @@ result<error_event> event_from_json(std::string_view json,
   }
   if (auto it = j.find("details"); it != j.end() && !it->is_null()) {
     if (it->is_object()) {
-      e.details = std::move(*it);
+      e.details = *it;
     } else {
       p.add("details", "not an object");
     }
@@ -182,6 +187,55 @@ result<error_event> event_from_json(std::string_view json,
   }
   if (auto v = validate(e, limits); !v) return fail(v.error());
   return e;
+}
+
+result<std::vector<error_event>> events_from_json(const nlohmann::ordered_json& body,
+                                                  std::chrono::system_clock::time_point now,
+                                                  const event_limits& limits,
+                                                  std::size_t max_batch) {
+  const nlohmann::ordered_json* list = &body;
+  if (body.is_object() && body.contains("events")) list = &body["events"];
+  if (list->is_object()) {
+    auto e = event_from_json_value(*list, now, limits);
+    if (!e) return fail(std::move(e.error()));
+    std::vector<error_event> one;
+    one.push_back(std::move(*e));
+    return one;
+  }
+  if (!list->is_array()) {
+    return fail(codes::validation_error,
+                "expected an event object, an array or {\"events\": [...]}");
+  }
+  if (list->empty() || list->size() > max_batch) {
+    return fail(
+        error(codes::validation_error, "a batch holds 1.." + std::to_string(max_batch) + " events")
+            .with_detail("size", list->size()));
+  }
+  std::vector<error_event> events;
+  events.reserve(list->size());
+  auto errors = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto e = event_from_json_value((*list)[i], now, limits);
+    if (e) {
+      events.push_back(std::move(*e));
+      continue;
+    }
+    // The event's own field errors, each with the event's index.
+    const auto& fields = e.error().details().value("errors", nlohmann::ordered_json::array());
+    for (const auto& f : fields) {
+      nlohmann::ordered_json entry{{"index", i}};
+      entry.update(f);
+      errors.push_back(std::move(entry));
+    }
+    if (fields.empty()) {
+      errors.push_back({{"index", i}, {"problem", std::string(e.error().name())}});
+    }
+  }
+  if (!errors.empty()) {
+    return fail(error(codes::field_validation_error, "invalid events")
+                    .with_detail("errors", std::move(errors)));
+  }
+  return events;
 }
 
 nlohmann::ordered_json to_json(const error_event& e) {

@@ -339,8 +339,8 @@ void incident_manager::restore(std::vector<incident_change> saved) {
   }
 }
 
-nlohmann::json to_json(const incident& i,
-                       std::optional<std::chrono::system_clock::time_point> level_since) {
+nlohmann::json to_record(const incident& i,
+                         std::optional<std::chrono::system_clock::time_point> level_since) {
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& e : i.timeline) {
     timeline.push_back({{"at", internal::to_ns(e.at)},
@@ -364,7 +364,7 @@ nlohmann::json to_json(const incident& i,
   return j;
 }
 
-result<incident_change> incident_from_json(const nlohmann::json& j) {
+result<incident_change> incident_from_record(const nlohmann::json& j) {
   try {
     incident_change c;
     incident i;

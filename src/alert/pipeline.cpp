@@ -754,7 +754,7 @@ void pipeline::save_incidents() {
       continue;
     }
     set.emplace_back(std::string(kIncidentPrefix) + id,
-                     to_json(*c.current, c.level_since)
+                     to_record(*c.current, c.level_since)
                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   auto r = d->store->save_settings(set);
@@ -772,7 +772,7 @@ void pipeline::restore_incidents() {
   }
   std::vector<incident_change> incidents;
   for (const auto& [key, doc] : *saved) {
-    auto parsed = incident_from_json(nlohmann::json::parse(doc, nullptr, false));
+    auto parsed = incident_from_record(nlohmann::json::parse(doc, nullptr, false));
     if (!parsed) {
       log().error("saved incident unreadable: skipped", kv("key", key),
                   kv("error", parsed.error()));

@@ -141,7 +141,7 @@ std::optional<std::string_view> request::query(std::string_view key) const {
   return std::nullopt;
 }
 
-result<nlohmann::json> request::json(const json_limits& limits) const {
+result<nlohmann::ordered_json> request::json(const json_limits& limits) const {
   if (limits.require_content_type) {
     const auto ct = header("content-type");
     if (!ct || !is_json_media_type(*ct)) {
@@ -153,7 +153,7 @@ result<nlohmann::json> request::json(const json_limits& limits) const {
     return fail(error(codes::validation_error, "JSON nested too deeply")
                     .with_detail("max_depth", limits.max_depth));
   }
-  auto parsed = nlohmann::json::parse(body_, nullptr, /*allow_exceptions=*/false);
+  auto parsed = nlohmann::ordered_json::parse(body_, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return fail(error(codes::validation_error, "request body is not valid JSON")
                     .with_detail("reason", "invalid JSON"));

@@ -176,9 +176,9 @@ void response::set_body(std::string_view body, std::string_view content_type) {
   set_header("Content-Type", content_type);
 }
 
-void response::set_json(const nlohmann::json& j, int status) {
+void response::set_json(const nlohmann::ordered_json& j, int status) {
   status_ = status;
-  body_ = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  body_ = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   set_header("Content-Type", "application/json");
 }
 

@@ -76,6 +76,10 @@ struct audit_verification {
   audit_problem problem = audit_problem::none;
 };
 
+// The API's views of an entry and of a verification.
+nlohmann::ordered_json to_json(const audit_entry& e);
+nlohmann::ordered_json to_json(const audit_verification& v);
+
 class audit_log {
  public:
   explicit audit_log(store& st);

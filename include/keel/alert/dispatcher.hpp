@@ -74,6 +74,19 @@ struct silence {
   }
 };
 
+// The API's view of a silence; its state as Alertmanager names it at `now`:
+// pending (not started), active or expired.
+nlohmann::ordered_json to_json(const silence& s, std::chrono::system_clock::time_point now);
+
+// silence_from_json
+//
+// A silence as POST /api/v1/silences takes it: {"matchers": ["a=\"b\"", ...]
+// (1..32), "ends_at": RFC 3339 | "duration": "2h" (default 1h), "created_by",
+// "comment"}, starting at `now`. FIELD_VALIDATION_ERROR naming the field
+// otherwise; an end at or before `now` is refused.
+[[nodiscard]] result<silence> silence_from_json(const nlohmann::ordered_json& body,
+                                                std::chrono::system_clock::time_point now);
+
 // inhibit_rule
 //
 // A firing alert matching source_matchers mutes every alert matching

@@ -94,6 +94,10 @@ struct error_stats {
   std::map<std::string, std::uint64_t> by_severity{};
 };
 
+// The API's views: a group (with its recent events or not) and the stats.
+nlohmann::ordered_json to_json(const error_group& g, bool with_events);
+nlohmann::ordered_json to_json(const error_stats& s);
+
 // event_sink
 //
 // Where accepted events and group changes go to be kept (store.hpp). Called

@@ -98,6 +98,23 @@ struct event_limits {
                                                   std::chrono::system_clock::time_point now,
                                                   const event_limits& limits = {});
 
+// The same from a parsed JSON value (as keel::http's request::json() gives
+// it): one JSON type end to end, no text in between.
+[[nodiscard]] result<error_event> event_from_json_value(const nlohmann::ordered_json& json,
+                                                        std::chrono::system_clock::time_point now,
+                                                        const event_limits& limits = {});
+
+// events_from_json
+//
+// An ingest body: one event object, an array of 1..max_batch events, or
+// {"events": [...]}. Every event valid: the events. Otherwise
+// FIELD_VALIDATION_ERROR whose details.errors lists each bad field of each
+// event with its index ({"index", "field", "problem"}), or VALIDATION_ERROR
+// for a body of another shape or size. All or nothing.
+[[nodiscard]] result<std::vector<error_event>> events_from_json(
+    const nlohmann::ordered_json& body, std::chrono::system_clock::time_point now,
+    const event_limits& limits = {}, std::size_t max_batch = 1000);
+
 // to_json
 //
 // The JSON shape event_from_json reads.

@@ -116,11 +116,14 @@ struct incident_change {
   std::optional<std::chrono::system_clock::time_point> level_since{};
 };
 
-// The stored form of an incident (JSON), and back; VALIDATION_ERROR for a
-// record this version cannot read.
-nlohmann::json to_json(const incident& i,
-                       std::optional<std::chrono::system_clock::time_point> level_since = {});
-[[nodiscard]] result<incident_change> incident_from_json(const nlohmann::json& j);
+// The stored form of an incident (JSON, nanosecond times), and back;
+// VALIDATION_ERROR for a record this version cannot read.
+nlohmann::json to_record(const incident& i,
+                         std::optional<std::chrono::system_clock::time_point> level_since = {});
+[[nodiscard]] result<incident_change> incident_from_record(const nlohmann::json& j);
+
+// The API's view of an incident (RFC 3339 times), with its timeline or not.
+nlohmann::ordered_json to_json(const incident& i, bool with_timeline);
 
 class incident_manager {
  public:

@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "keel/core/result.hpp"
 
 namespace keel::alert {
@@ -69,6 +71,9 @@ bool is_valid_label_name(std::string_view n) noexcept;
 // matcher
 //
 // One condition on one label.
+// {"name": "value", ...}, for views.
+nlohmann::ordered_json to_json(const label_set& l);
+
 struct matcher {
   enum class op { equal, not_equal, regex, not_regex };
   std::string name{};

@@ -43,6 +43,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "keel/alert/labels.hpp"
 #include "keel/core/result.hpp"
 
@@ -117,6 +119,10 @@ struct rule {
   std::vector<std::pair<std::string, std::string>> labels{};       // templated values
   std::vector<std::pair<std::string, std::string>> annotations{};  // templated values
 };
+
+// The API's view of a rule: every field of its condition, so what GET
+// returns describes the rule whole.
+nlohmann::ordered_json to_json(const rule& r);
 
 // compiled_rule — a rule with its templates parsed, as the engine keeps it.
 struct compiled_rule {

@@ -69,6 +69,9 @@ struct alert {
   bool resolved() const noexcept { return ends_at.has_value(); }
 };
 
+// The API's view of an alert (RFC 3339 times; fired_at once firing).
+nlohmann::ordered_json to_json(const alert& a);
+
 // evaluation — what one cycle changed.
 struct evaluation {
   std::vector<alert> fired{};     // became firing this cycle

@@ -12,7 +12,7 @@
 //     res.set_json({{"id", id}, {"state", state}});
 //   });
 //
-//   auto body = req.json();          // keel::result<nlohmann::json>: 415 / 400 problems
+//   auto body = req.json();          // keel::result<nlohmann::ordered_json>: 415 / 400 problems
 //
 // No Beast or Asio type appears here: the connection fills a request from
 // its own parser. Header lookup is a linear, case-insensitive scan (requests
@@ -108,7 +108,9 @@ class request {
   // The body parsed as JSON. UNSUPPORTED_MEDIA_TYPE (415) for another
   // content type, VALIDATION_ERROR (400) for invalid JSON or nesting deeper
   // than limits.max_depth; the error's details say which.
-  result<nlohmann::json> json(const json_limits& limits = {}) const;
+  // keel's one JSON type is nlohmann::ordered_json (members keep their
+  // order), as in keel::error's details and keel::alert's views.
+  result<nlohmann::ordered_json> json(const json_limits& limits = {}) const;
 
   // The client's IP address as text ("127.0.0.1", "::1").
   std::string_view client_ip() const noexcept { return client_ip_; }

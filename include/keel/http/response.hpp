@@ -65,7 +65,8 @@ class response {
   // Sets body and Content-Type.
   void set_body(std::string_view body, std::string_view content_type);
   // Serializes `j` as the body with Content-Type application/json.
-  void set_json(const nlohmann::json& j, int status = 200);
+  // Members in their order (nlohmann::ordered_json, keel's JSON type).
+  void set_json(const nlohmann::ordered_json& j, int status = 200);
   // text/plain; charset=utf-8.
   void set_text(std::string_view text, int status = 200);
   // The error's status and problem+json body (keel::render_problem), with

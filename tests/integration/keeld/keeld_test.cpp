@@ -638,6 +638,17 @@ TEST(Keeld, CheckConfigNamesTheLineOfAnError) {
   EXPECT_THAT(out, HasSubstr("line 3, column 3: server.io_thread: unknown key 'io_thread'"));
 }
 
+TEST(Keeld, VersionComesFromTheBuildAndUsageErrorsExitTwo) {
+  keel::testing::temp_dir d("keeld-version");
+  keel::testing::child_process v(KEELD_BINARY, {"--version"}, {}, d.path() / "version.out");
+  EXPECT_EQ(v.wait(), 0);
+  std::ifstream in(d.path() / "version.out");
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(out, "keeld " KEEL_VERSION "\n");
+  keel::testing::child_process bad(KEELD_BINARY, {"--no-such-flag"}, {}, d.path() / "bad.out");
+  EXPECT_EQ(bad.wait(), 2);
+}
+
 }  // namespace
 }  // namespace keeld::testing
 

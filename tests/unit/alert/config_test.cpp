@@ -4,6 +4,8 @@
 
 #include "keel/alert/rule_engine.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace keel::alert {
 namespace {
 
@@ -262,6 +264,24 @@ TEST(ParseDuration, ReadsPrometheusDurations) {
   EXPECT_FALSE(parse_duration("-5s"));
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_FALSE(parse_duration(""));
+}
+
+TEST(RuleView, DescribesEveryFieldOfTheCondition) {
+  const auto cfg = load_config_yaml(kSeedConfig).value();
+  const auto ratio = to_json(cfg.rules.at(0));
+  EXPECT_EQ(ratio.at("name"), "HighErrorRate");
+  EXPECT_EQ(ratio.at("condition"), "ratio");
+  EXPECT_EQ(ratio.at("metric"), "http_errors_total");
+  EXPECT_EQ(ratio.at("denominator").at("metric"), "http_requests_total");
+  EXPECT_EQ(ratio.at("min_denominator"), 100.0);
+  EXPECT_EQ(ratio.at("op"), to_string(compare::above));
+  EXPECT_EQ(ratio.at("threshold"), 0.05);
+  EXPECT_EQ(ratio.at("by"), nlohmann::ordered_json::array());
+  EXPECT_EQ(ratio.at("labels").at("severity"), "high");
+  const auto slow = to_json(cfg.rules.at(1));
+  EXPECT_EQ(slow.at("window_ms"), 300'000);
+  EXPECT_EQ(slow.at("threshold"), 2.0);
+  EXPECT_FALSE(slow.contains("denominator"));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace keel::alert {
 namespace {
 
@@ -195,6 +197,44 @@ TEST_F(Dispatcher, NotificationIdsAreUniqueAndGroupKeysStable) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(first[0].group_key, second[0].group_key);
   EXPECT_NE(first[0].id, second[0].id);
+}
+
+TEST(SilenceFromJson, TakesMatchersAndADurationOrAnEnd) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'767'225'600));
+  auto s = silence_from_json(nlohmann::ordered_json::parse(
+                                 R"({"matchers":["alertname=\"X\"","severity=~\"high|critical\""],
+                                     "duration":"2h","created_by":"ana","comment":"deploy"})"),
+                             now);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->matchers.size(), 2u);
+  EXPECT_EQ(s->starts_at, now);
+  EXPECT_EQ(s->ends_at, now + 2h);
+  EXPECT_EQ(s->created_by, "ana");
+  const auto view = to_json(*s, now);
+  EXPECT_EQ(view.at("state"), "active");
+  EXPECT_EQ(view.at("matchers").size(), 2u);
+  auto until = silence_from_json(
+      nlohmann::ordered_json::parse(R"({"matchers":["a=\"b\""],"ends_at":"2026-01-01T03:00:00Z"})"),
+      now);
+  ASSERT_TRUE(until);
+  EXPECT_EQ(until->ends_at, now + 3h);
+  EXPECT_EQ(until->created_by, "admin");
+}
+
+TEST(SilenceFromJson, EachBadFieldIsNamed) {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'767'225'600));
+  auto field_of = [&](std::string_view body) {
+    auto s = silence_from_json(nlohmann::ordered_json::parse(body), now);
+    EXPECT_FALSE(s) << body;
+    return s ? std::string() : s.error().details().value("field", std::string("?"));
+  };
+  EXPECT_EQ(field_of(R"({"duration":"1h"})"), "matchers");
+  EXPECT_EQ(field_of(R"({"matchers":[{"name":"a","value":"b"}]})"), "matchers");
+  EXPECT_EQ(field_of(R"({"matchers":["a=\"b\""],"duration":"2 hours"})"), "duration");
+  EXPECT_EQ(field_of(R"({"matchers":["a=\"b\""],"ends_at":"2020-01-01T00:00:00Z"})"), "ends_at");
+  EXPECT_EQ(field_of(R"({"matchers":["a=\"b\""],"ends_at":"tomorrow"})"), "ends_at");
+  EXPECT_EQ(field_of(R"({"matchers":["a=\"b\""],"comment":7})"), "comment");
+  EXPECT_FALSE(silence_from_json(nlohmann::ordered_json::array(), now));
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include "keel/core/rfc3339.hpp"
 
 namespace keel::alert {
@@ -128,6 +131,53 @@ TEST(ErrorEvent, FromJsonRejectsWrongTypesAndGarbage) {
 TEST(ErrorEvent, FromJsonRejectsOversizedInputBeforeParsing) {
   std::string big = R"({"service":"a","code":"X","message":")" + std::string(70000, 'x') + "\"}";
   EXPECT_EQ(event_from_json(big, kNow).error(), codes::payload_too_large);
+}
+
+TEST(EventsFromJson, OneObjectAnArrayOrAnEventsMemberAreTheSameBatch) {
+  const auto one = nlohmann::ordered_json::parse(
+      R"({"service":"api","code":"TIMEOUT","message":"upstream slow"})");
+  ASSERT_EQ(events_from_json(one, kNow).value().size(), 1u);
+  ASSERT_EQ(events_from_json(nlohmann::ordered_json::array({one, one}), kNow).value().size(), 2u);
+  const nlohmann::ordered_json wrapped{{"events", {one, one, one}}};
+  const auto events = events_from_json(wrapped, kNow).value();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].message, "upstream slow");
+  EXPECT_EQ(events[2].timestamp, kNow);
+}
+
+TEST(EventsFromJson, EveryBadFieldOfEveryEventIsListedWithItsIndex) {
+  const auto body = nlohmann::ordered_json::parse(R"([
+    {"service":"api","code":"TIMEOUT","message":"fine"},
+    {"service":1,"code":"X","message":"m","severity":"huge"},
+    "not an event"])");
+  auto r = events_from_json(body, kNow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), codes::field_validation_error);
+  const auto& errors = r.error().details().at("errors");
+  std::vector<std::pair<std::size_t, std::string>> seen;
+  for (const auto& e : errors)
+    seen.emplace_back(e.at("index").get<std::size_t>(), e.value("field", ""));
+  EXPECT_NE(std::find(seen.begin(), seen.end(), std::pair<std::size_t, std::string>{1, "service"}),
+            seen.end());
+  EXPECT_NE(std::find(seen.begin(), seen.end(), std::pair<std::size_t, std::string>{1, "severity"}),
+            seen.end());
+  EXPECT_NE(std::find_if(seen.begin(), seen.end(), [](const auto& p) { return p.first == 2; }),
+            seen.end());
+  EXPECT_EQ(std::find_if(seen.begin(), seen.end(), [](const auto& p) { return p.first == 0; }),
+            seen.end());
+}
+
+TEST(EventsFromJson, BatchSizeAndShapeAreBounded) {
+  const auto one = nlohmann::ordered_json::parse(R"({"service":"a","code":"X","message":"m"})");
+  EXPECT_EQ(events_from_json(nlohmann::ordered_json::array(), kNow).error(),
+            codes::validation_error);
+  nlohmann::ordered_json big = nlohmann::ordered_json::array();
+  for (int i = 0; i < 4; ++i)
+    big.push_back(one);
+  EXPECT_EQ(events_from_json(big, kNow, {}, 3).error(), codes::validation_error);
+  EXPECT_EQ(events_from_json(nlohmann::ordered_json(42), kNow).error(), codes::validation_error);
+  EXPECT_EQ(events_from_json(nlohmann::ordered_json{{"events", "x"}}, kNow).error(),
+            codes::validation_error);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 //   GET  /throw               500 (an exception)
 //   GET  /status/{code}       answers with that status
 //   GET  /probe               calls the test's probe(response&) while in flight
+//   GET  /admin               200, tagged route_tags::admin
 #pragma once
 
 #include <charconv>
@@ -46,6 +47,8 @@ inline router middleware_test_routes(manual_clock& clock, std::function<void(res
   r.get("/probe", [&probe](request&, response& res) {
     if (probe) probe(res);
   });
+  r.get("/admin", [](request&, response& res) { res.set_text("secret"); },
+        {.tags = route_tags::admin});
   return r;
 }
 

@@ -1,0 +1,193 @@
+// Rules, alerts, silences and incidents under /api/v1/.
+#include "keel/alert/config.hpp"
+#include "routes/common.hpp"
+
+namespace keeld::routes {
+
+namespace {
+
+void add_rule_routes(http::router& r, service& svc) {
+  r.get(
+      "/api/v1/rules",
+      [&svc](request&, response& res) {
+        json items = json::array();
+        for (const auto& rule : svc.alerting().rules().rules())
+          items.push_back(to_json(rule));
+        res.set_json({{"rules", items}});
+      },
+      kAdmin);
+  r.get(
+      "/api/v1/rules/{name}",
+      [&svc](request& req, response& res) -> result<void> {
+        auto name = http::id_param(req, "name");
+        if (!name) return keel::fail(std::move(name.error()));
+        for (const auto& rule : svc.alerting().rules().rules()) {
+          if (rule.name == *name) {
+            res.set_json(to_json(rule));
+            return {};
+          }
+        }
+        return keel::fail(not_found("rule", *name));
+      },
+      kAdmin);
+  // Rules are posted as YAML or JSON (JSON is YAML): one rule or {rules:
+  // [...]}. Saved before they take effect (a restart keeps them), on a
+  // worker.
+  r.post(
+      "/api/v1/rules",
+      [&svc](request& req, response& res) -> task<result<void>> {
+        if (req.body().empty()) co_return keel::fail(keel::codes::validation_error, "empty body");
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          auto saved = svc.alerting().put_rules(req.body());
+          if (!saved) return keel::fail(std::move(saved.error()));
+          const json names = *saved;
+          svc.audit("rules.upsert", "rules", {{"rules", names}});
+          res.set_json({{"upserted", names}}, 201);
+          return {};
+        });
+      },
+      kAdmin);
+  r.put(
+      "/api/v1/rules/{name}",
+      [&svc](request& req, response& res) -> task<result<void>> {
+        auto name = http::id_param(req, "name");
+        if (!name) co_return keel::fail(std::move(name.error()));
+        if (req.body().empty()) co_return keel::fail(keel::codes::validation_error, "empty body");
+        auto rules = keel::alert::load_rules_yaml(req.body());
+        if (!rules) co_return keel::fail(std::move(rules.error()));
+        if (rules->size() != 1 || (*rules)[0].name != *name) {
+          co_return keel::fail(keel::codes::validation_error,
+                               "the body must hold one rule whose alert name is the path's");
+        }
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          if (auto u = svc.alerting().put_rules(req.body()); !u) return keel::fail(u.error());
+          svc.audit("rules.put", "rule:" + std::string(*name));
+          res.set_json({{"upserted", {*name}}});
+          return {};
+        });
+      },
+      kAdmin);
+  r.del(
+      "/api/v1/rules/{name}",
+      [&svc](request& req, response& res) -> task<result<void>> {
+        auto name = http::id_param(req, "name");
+        if (!name) co_return keel::fail(std::move(name.error()));
+        co_return co_await svc.workers().run([&]() -> result<void> {
+          if (auto d = svc.alerting().delete_rule(*name); !d) return d;
+          svc.audit("rules.delete", "rule:" + std::string(*name));
+          res.set_status(204);
+          return {};
+        });
+      },
+      kAdmin);
+}
+
+void add_alert_routes(http::router& r, service& svc) {
+  r.get(
+      "/api/v1/alerts",
+      [&svc](request&, response& res) {
+        json items = json::array();
+        const auto& dispatch = svc.alerting().dispatch();
+        for (const auto& a : svc.alerting().rules().active()) {
+          auto j = to_json(a);
+          j["silenced"] = dispatch.silenced(a.labels);
+          j["inhibited"] = dispatch.inhibited(a.labels);
+          items.push_back(std::move(j));
+        }
+        res.set_json({{"alerts", items}});
+      },
+      kAdmin);
+}
+
+void add_silence_routes(http::router& r, service& svc) {
+  r.get(
+      "/api/v1/silences",
+      [&svc](request&, response& res) {
+        json items = json::array();
+        const auto now = svc.clock().system_now();
+        for (const auto& s : svc.alerting().dispatch().silences())
+          items.push_back(to_json(s, now));
+        res.set_json({{"silences", items}});
+      },
+      kAdmin);
+  r.post(
+      "/api/v1/silences",
+      [&svc](request& req, response& res) -> result<void> {
+        auto body = req.json();
+        if (!body) return keel::fail(std::move(body.error()));
+        const auto now = svc.clock().system_now();
+        auto s = keel::alert::silence_from_json(*body, now);
+        if (!s) return keel::fail(std::move(s.error()));
+        auto id = svc.alerting().add_silence(*s);
+        if (!id) return keel::fail(std::move(id.error()));
+        s->id = *id;
+        svc.audit("silence.create", "silence:" + *id, {{"matchers", (*body)["matchers"]}});
+        res.set_json(to_json(*s, now), 201);
+        return {};
+      },
+      kAdmin);
+  r.del(
+      "/api/v1/silences/{id}",
+      [&svc](request& req, response& res) -> result<void> {
+        auto id = http::id_param(req, "id");
+        if (!id) return keel::fail(std::move(id.error()));
+        if (auto e = svc.alerting().expire_silence(*id); !e) return e;
+        svc.audit("silence.expire", "silence:" + std::string(*id));
+        res.set_status(204);
+        return {};
+      },
+      kAdmin);
+}
+
+// POST /api/v1/incidents/{id}/{acknowledge,resolve}.
+result<void> incident_step(service& svc, bool ack, request& req, response& res) {
+  auto id = http::id_param(req, "id");
+  if (!id) return keel::fail(std::move(id.error()));
+  auto& incidents = svc.alerting().incidents();
+  auto done = ack ? incidents.acknowledge(*id, "admin") : incidents.resolve(*id, "admin");
+  if (!done) return done;
+  svc.audit(ack ? "incident.acknowledge" : "incident.resolve", "incident:" + std::string(*id));
+  res.set_json(to_json(*incidents.get(*id), false));
+  return {};
+}
+
+void add_incident_routes(http::router& r, service& svc) {
+  r.get(
+      "/api/v1/incidents",
+      [&svc](request& req, response& res) {
+        const bool all = req.query("state").value_or("open") == "all";
+        json items = json::array();
+        for (const auto& i : svc.alerting().incidents().list(all))
+          items.push_back(to_json(i, false));
+        res.set_json({{"incidents", items}});
+      },
+      kAdmin);
+  r.get(
+      "/api/v1/incidents/{id}",
+      [&svc](request& req, response& res) -> result<void> {
+        auto id = http::id_param(req, "id");
+        if (!id) return keel::fail(std::move(id.error()));
+        auto i = svc.alerting().incidents().get(*id);
+        if (!i) return keel::fail(not_found("incident", *id));
+        res.set_json(to_json(*i, true));
+        return {};
+      },
+      kAdmin);
+  r.post(
+      "/api/v1/incidents/{id}/acknowledge",
+      [&svc](request& req, response& res) { return incident_step(svc, true, req, res); }, kAdmin);
+  r.post(
+      "/api/v1/incidents/{id}/resolve",
+      [&svc](request& req, response& res) { return incident_step(svc, false, req, res); }, kAdmin);
+}
+
+}  // namespace
+
+void add_alerting_routes(http::router& r, service& svc) {
+  add_rule_routes(r, svc);
+  add_alert_routes(r, svc);
+  add_silence_routes(r, svc);
+  add_incident_routes(r, svc);
+}
+
+}  // namespace keeld::routes

@@ -1,0 +1,52 @@
+// apps/keeld/routes/common.hpp
+//
+// What every route file of keeld shares: the route tags it uses, and the
+// few request and response helpers that are keeld's own (the generic ones
+// are keel::http's: params.hpp, bearer_auth.hpp).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "keel/core/error.hpp"
+#include "keel/http/params.hpp"
+#include "keel/http/router.hpp"
+#include "keel/http/task.hpp"
+#include "service.hpp"
+
+namespace keeld::routes {
+
+namespace http = keel::http;
+using http::request;
+using http::response;
+using http::task;
+using json = nlohmann::ordered_json;
+using keel::result;
+
+inline constexpr http::route_options kAdmin{.tags = http::route_tags::admin};
+inline constexpr http::route_options kPublic{.tags = http::route_tags::public_api};
+
+// ?limit=N within [1, 1000], `dflt` when absent.
+inline result<std::uint64_t> limit_of(const request& req, std::uint64_t dflt) {
+  return http::count_query(req, "limit", {.dflt = dflt, .min = 1, .max = 1000});
+}
+
+inline keel::error not_found(std::string_view what, std::string_view id) {
+  return keel::error(keel::codes::resource_not_found, std::string(what) + " not found")
+      .with_detail("id", std::string(id));
+}
+
+// A string member of a JSON object, at most `max` bytes; `dflt` when absent.
+result<std::string> string_member(const json& body, std::string_view key, std::size_t max,
+                                  std::string dflt = {});
+
+// The body as a JSON object (415/400 problems otherwise).
+result<json> object_body(const request& req);
+
+void add_exercise_routes(http::router& r, service& svc);
+void add_issue_routes(http::router& r, service& svc);
+void add_alerting_routes(http::router& r, service& svc);
+void add_admin_routes(http::router& r, service& svc);
+
+}  // namespace keeld::routes

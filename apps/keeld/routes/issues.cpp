@@ -1,0 +1,106 @@
+// Error ingest (POST /api/v1/events) and the issues (error groups) it feeds.
+#include "keel/alert/event.hpp"
+#include "routes/common.hpp"
+
+namespace keeld::routes {
+
+namespace {
+
+result<keel::alert::top_order> order_of(const request& req) {
+  const auto q = req.query("order").value_or("count");
+  if (q == "count") return keel::alert::top_order::count;
+  if (q == "last_seen") return keel::alert::top_order::last_seen;
+  if (q == "events_1h") return keel::alert::top_order::events_1h;
+  return keel::fail(
+      keel::error(keel::codes::validation_error, "order must be count, last_seen or events_1h")
+          .with_detail("parameter", "order"));
+}
+
+// POST /api/v1/issues/{id}/{resolve,ignore,reopen}.
+result<void> transition(service& svc, std::string_view action, request& req, response& res) {
+  auto id = http::id_param(req, "id");
+  if (!id) return keel::fail(std::move(id.error()));
+  auto& tracker = svc.alerting().tracker();
+  result<void> done;
+  if (action == "resolve") {
+    done = tracker.resolve(*id);
+  } else if (action == "reopen") {
+    done = tracker.reopen(*id);
+  } else {
+    auto count = http::count_query(req, "count", {.dflt = 0, .min = 1});
+    if (!count) return keel::fail(std::move(count.error()));
+    keel::alert::ignore_options o;
+    if (*count > 0) o.for_count = *count;
+    done = tracker.ignore(*id, o);
+  }
+  if (!done) return done;
+  svc.audit("issue." + std::string(action), "issue:" + std::string(*id));
+  res.set_json(to_json(*tracker.group(*id), false));
+  return {};
+}
+
+}  // namespace
+
+void add_issue_routes(http::router& r, service& svc) {
+  r.post(
+      "/api/v1/events",
+      [&svc](request& req, response& res) -> task<result<void>> {
+        if (!svc.alerting().store()) co_return keel::fail(svc.alerting().store_unavailable());
+        auto body = req.json();
+        if (!body) co_return keel::fail(std::move(body.error()));
+        auto events = keel::alert::events_from_json(*body, svc.clock().system_now());
+        if (!events) co_return keel::fail(std::move(events.error()));
+        // Durable before the 202: stored (events and their groups in one
+        // transaction, shared with concurrent requests) and only then
+        // counted, on a worker thread. 503 + Retry-After when the store
+        // cannot take them: nothing of them is kept.
+        auto out = co_await svc.workers().run(
+            [&svc, &events] { return svc.alerting().ingest(std::move(*events)); });
+        if (!out) co_return keel::fail(std::move(out.error()));
+        auto accepted = json::array();
+        for (const auto& o : *out) {
+          accepted.push_back({{"issue", o.fingerprint},
+                              {"count", o.count},
+                              {"new_issue", o.new_group},
+                              {"regression", o.regression}});
+        }
+        res.set_json({{"accepted", accepted.size()}, {"events", accepted}}, 202);
+        co_return result<void>{};
+      },
+      kPublic);
+
+  r.get(
+      "/api/v1/issues",
+      [&svc](request& req, response& res) -> result<void> {
+        auto n = limit_of(req, 50);
+        if (!n) return keel::fail(std::move(n.error()));
+        auto order = order_of(req);
+        if (!order) return keel::fail(std::move(order.error()));
+        const bool all = req.query("status").value_or("open") == "all";
+        json items = json::array();
+        for (const auto& g : svc.alerting().tracker().top_groups(*n, *order, all))
+          items.push_back(to_json(g, false));
+        res.set_json({{"issues", items}});
+        return {};
+      },
+      kAdmin);
+  r.get(
+      "/api/v1/issues/{id}",
+      [&svc](request& req, response& res) -> result<void> {
+        auto id = http::id_param(req, "id");
+        if (!id) return keel::fail(std::move(id.error()));
+        auto g = svc.alerting().tracker().group(*id);
+        if (!g) return keel::fail(not_found("issue", *id));
+        res.set_json(to_json(*g, true));
+        return {};
+      },
+      kAdmin);
+  for (const std::string_view action : {"resolve", "ignore", "reopen"}) {
+    r.post(
+        "/api/v1/issues/{id}/" + std::string(action),
+        [&svc, action](request& req, response& res) { return transition(svc, action, req, res); },
+        kAdmin);
+  }
+}
+
+}  // namespace keeld::routes
