@@ -8,6 +8,7 @@
 #include "keel/alert/error_tracker.hpp"
 #include "keel/alert/incident.hpp"
 #include "keel/alert/labels.hpp"
+#include "keel/alert/outbox.hpp"
 #include "keel/alert/rule.hpp"
 #include "keel/alert/rule_engine.hpp"
 #include "keel/core/rfc3339.hpp"
@@ -196,6 +197,20 @@ json to_json(const audit_verification& v) {
           {"entries", v.entries},
           {"first_bad_seq", v.first_bad_seq},
           {"problem", to_string(v.problem)}};
+}
+
+json to_json(const notification_record& r) {
+  return {{"id", r.id},
+          {"receiver", r.receiver},
+          {"outcome", to_string(r.outcome)},
+          {"attempts", r.attempts},
+          {"created_at", format_rfc3339(r.created_at)},
+          {r.outcome == notification_outcome::pending ? "next_attempt_at" : "finished_at",
+           format_rfc3339(r.finished_at)},
+          {"detail", r.detail},
+          {"dedup_key", r.dedup_key},
+          {"content_type", r.content_type},
+          {"body_bytes", r.body_bytes}};
 }
 
 json to_json(const incident& i, bool with_timeline) {

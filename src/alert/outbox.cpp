@@ -1,6 +1,7 @@
 #include "keel/alert/outbox.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "alert/internal/db.hpp"
 #include "alert/internal/nanos.hpp"
@@ -212,6 +213,59 @@ result<std::vector<dead_letter>> outbox::dead_letters(std::size_t limit) {
     out.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4),
                    static_cast<std::uint32_t>(q.int64(5)), from_ns(q.int64(6)), from_ns(q.int64(7)),
                    q.text(8)});
+  }
+  return out;
+}
+
+std::string_view to_string(notification_outcome o) noexcept {
+  switch (o) {
+    case notification_outcome::pending:
+      return "pending";
+    case notification_outcome::delivered:
+      return "delivered";
+    case notification_outcome::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
+result<std::vector<notification_record>> outbox::log(const notification_query& q) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  // state: 0 pending, 1 delivered (outbox), 2 dead (dead_letters).
+  auto s = d.prepare(
+      "SELECT * FROM ("
+      " SELECT id, receiver, dedup_key, content_type, length(body), state, attempts, created_at,"
+      "  COALESCE(delivered_at, next_attempt_at), last_error FROM outbox"
+      "  WHERE (?1 = '' OR receiver = ?1) AND created_at < ?2 AND (?3 < 0 OR state = ?3)"
+      " UNION ALL"
+      " SELECT id, receiver, dedup_key, content_type, length(body), 2, attempts, created_at,"
+      "  dead_at, reason FROM dead_letters"
+      "  WHERE (?1 = '' OR receiver = ?1) AND created_at < ?2 AND (?3 < 0 OR ?3 = 2))"
+      " ORDER BY 8 DESC, 1 DESC LIMIT ?4");
+  if (!s) return fail(s.error());
+  const std::int64_t outcome = q.outcome ? static_cast<std::int64_t>(*q.outcome) : -1;
+  (*s)->bind(1, std::string_view(q.receiver))
+      .bind(2, q.before ? to_ns(*q.before) : std::numeric_limits<std::int64_t>::max())
+      .bind(3, outcome)
+      .bind(4, static_cast<std::int64_t>(std::min<std::size_t>(q.limit, 1000)));
+  std::vector<notification_record> out;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    const auto& r = **s;
+    out.push_back(
+        {.id = r.int64(0),
+         .receiver = r.text(1),
+         .dedup_key = r.text(2),
+         .content_type = r.text(3),
+         .body_bytes = static_cast<std::uint64_t>(r.int64(4)),
+         .outcome = static_cast<notification_outcome>(std::clamp<std::int64_t>(r.int64(5), 0, 2)),
+         .attempts = static_cast<std::uint32_t>(r.int64(6)),
+         .created_at = from_ns(r.int64(7)),
+         .finished_at = from_ns(r.int64(8)),
+         .detail = r.text(9)});
   }
   return out;
 }

@@ -71,6 +71,14 @@ class pipeline_metrics {
                                     .help = "Alerting configuration reloads, by outcome.",
                                     .labels = {"outcome"}})
                       .value_or(nullptr);
+    m->delivery_seconds_ =
+        reg->add_histogram(
+               {.name = "keel_alert_notification_delivery_seconds",
+                .help = "Time from a notification's enqueue to its receiver accepting it "
+                        "(retries included), by receiver.",
+                .labels = {"receiver"},
+                .buckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}})
+            .value_or(nullptr);
     m->self_dropped_ = reg->add_counter({.name = "keel_alert_self_events_dropped_total",
                                          .help = "Own error events not recorded (queue full)."})
                            .value_or(nullptr);
@@ -93,6 +101,9 @@ class pipeline_metrics {
   void reload(bool ok) {
     if (reloads_) reloads_->labels(ok ? "ok" : "error").inc();
   }
+  void delivered(std::string_view receiver, double seconds) {
+    if (delivery_seconds_) delivery_seconds_->labels(receiver).observe(seconds);
+  }
   void self_dropped() {
     if (self_dropped_) self_dropped_->labels().inc();
   }
@@ -105,6 +116,7 @@ class pipeline_metrics {
   keel::metrics::counter_family* store_failures_ = nullptr;
   keel::metrics::counter_family* reloads_ = nullptr;
   keel::metrics::counter_family* self_dropped_ = nullptr;
+  keel::metrics::histogram_family* delivery_seconds_ = nullptr;
 };
 
 // ---- what the pipeline holds, at scrape time ----
@@ -206,7 +218,9 @@ struct pipeline::delivery_events final : delivery_listener {
         "delivery");
   }
 
-  void on_delivered(const receiver_config& r, const outbox_message&, bool recovered) override {
+  void on_delivered(const receiver_config& r, const outbox_message& m, bool recovered) override {
+    const auto waited = owner.clock_.system_now() - m.created_at;
+    owner.metrics_->delivered(r.name, std::max(0.0, std::chrono::duration<double>(waited).count()));
     if (!recovered) return;
     {
       std::lock_guard lock(mu);

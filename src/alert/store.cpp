@@ -60,6 +60,11 @@ CREATE INDEX IF NOT EXISTS outbox_fifo ON outbox(state, receiver, id);
 CREATE TABLE IF NOT EXISTS store_probe(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
+    // 3: the notification log, newest first.
+    R"sql(
+CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created_at);
+CREATE INDEX IF NOT EXISTS dead_letters_created ON dead_letters(created_at);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

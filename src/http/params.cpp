@@ -8,9 +8,10 @@
 
 namespace keel::http {
 
-result<std::string_view> id_param(const request& req, std::string_view name,
-                                  std::size_t max_length) {
-  const auto v = req.param(name).value_or("");
+namespace {
+
+result<std::string_view> checked_id(std::string_view v, std::string_view name,
+                                    std::size_t max_length) {
   const bool ok =
       !v.empty() && v.size() <= max_length && std::all_of(v.begin(), v.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
@@ -21,6 +22,22 @@ result<std::string_view> id_param(const request& req, std::string_view name,
                     .with_detail("parameter", std::string(name)));
   }
   return v;
+}
+
+}  // namespace
+
+result<std::string_view> id_param(const request& req, std::string_view name,
+                                  std::size_t max_length) {
+  return checked_id(req.param(name).value_or(""), name, max_length);
+}
+
+result<std::optional<std::string_view>> id_query(const request& req, std::string_view name,
+                                                 std::size_t max_length) {
+  const auto q = req.query(name);
+  if (!q) return std::optional<std::string_view>{};
+  auto v = checked_id(*q, name, max_length);
+  if (!v) return fail(std::move(v.error()));
+  return std::optional<std::string_view>(*v);
 }
 
 result<std::uint64_t> count_query(const request& req, std::string_view name, count_bounds b) {

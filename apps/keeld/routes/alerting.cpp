@@ -1,5 +1,9 @@
 // Rules, alerts, silences and incidents under /api/v1/.
+#include <charconv>
+
 #include "keel/alert/config.hpp"
+#include "keel/alert/outbox.hpp"
+#include "keel/core/rfc3339.hpp"
 #include "routes/common.hpp"
 
 namespace keeld::routes {
@@ -181,6 +185,81 @@ void add_incident_routes(http::router& r, service& svc) {
       [&svc](request& req, response& res) { return incident_step(svc, false, req, res); }, kAdmin);
 }
 
+result<keel::alert::notification_query> notification_query_of(const request& req) {
+  keel::alert::notification_query q;
+  auto receiver = http::id_query(req, "receiver");
+  if (!receiver) return keel::fail(std::move(receiver.error()));
+  if (*receiver) q.receiver = std::string(**receiver);
+  if (auto o = req.query("outcome")) {
+    using keel::alert::notification_outcome;
+    for (auto c : {notification_outcome::pending, notification_outcome::delivered,
+                   notification_outcome::dead}) {
+      if (*o == to_string(c)) q.outcome = c;
+    }
+    if (!q.outcome) {
+      return keel::fail(
+          keel::error(keel::codes::validation_error, "outcome must be pending, delivered or dead")
+              .with_detail("parameter", "outcome"));
+    }
+  }
+  if (auto b = req.query("before")) {
+    auto t = keel::parse_rfc3339(*b);
+    if (!t) {
+      return keel::fail(keel::error(keel::codes::validation_error, "before: an RFC 3339 time")
+                            .with_detail("parameter", "before"));
+    }
+    q.before = *t;
+  }
+  auto n = limit_of(req, 100);
+  if (!n) return keel::fail(std::move(n.error()));
+  q.limit = *n;
+  return q;
+}
+
+// The notification log (what was sent to whom, when, with what outcome)
+// and the dead letters' way back to the queue.
+void add_notification_routes(http::router& r, service& svc) {
+  r.get(
+      "/api/v1/notifications",
+      [&svc](request& req, response& res) -> task<result<void>> {
+        auto q = notification_query_of(req);
+        if (!q) co_return keel::fail(std::move(q.error()));
+        auto d = svc.alerting().store();
+        if (!d) co_return keel::fail(svc.alerting().store_unavailable());
+        auto records = co_await svc.workers().run([&] { return d->outbox->log(*q); });
+        if (!records) co_return keel::fail(std::move(records.error()));
+        json items = json::array();
+        for (const auto& n : *records)
+          items.push_back(to_json(n));
+        json body{{"notifications", items}};
+        // The cursor of the next page, when this one is full.
+        if (records->size() == q->limit)
+          body["next_before"] = keel::format_rfc3339(records->back().created_at);
+        res.set_json(body);
+        co_return result<void>{};
+      },
+      kAdmin);
+  r.post(
+      "/api/v1/dead-letters/{id}/requeue",
+      [&svc](request& req, response& res) -> task<result<void>> {
+        auto id = http::id_param(req, "id", 19);
+        if (!id) co_return keel::fail(std::move(id.error()));
+        std::int64_t dead_id = 0;
+        const auto [p, ec] = std::from_chars(id->data(), id->data() + id->size(), dead_id);
+        if (ec != std::errc{} || p != id->data() + id->size() || dead_id <= 0)
+          co_return keel::fail(not_found("dead letter", *id));
+        auto d = svc.alerting().store();
+        if (!d) co_return keel::fail(svc.alerting().store_unavailable());
+        auto queued = co_await svc.workers().run([&] { return d->outbox->requeue(dead_id); });
+        if (!queued) co_return keel::fail(std::move(queued.error()));
+        svc.audit("dead_letter.requeue", "dead_letter:" + std::string(*id),
+                  {{"outbox_id", *queued}});
+        res.set_json({{"requeued", dead_id}, {"outbox_id", *queued}});
+        co_return result<void>{};
+      },
+      kAdmin);
+}
+
 }  // namespace
 
 void add_alerting_routes(http::router& r, service& svc) {
@@ -188,6 +267,7 @@ void add_alerting_routes(http::router& r, service& svc) {
   add_alert_routes(r, svc);
   add_silence_routes(r, svc);
   add_incident_routes(r, svc);
+  add_notification_routes(r, svc);
 }
 
 }  // namespace keeld::routes

@@ -29,7 +29,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "keel/alert/store.hpp"
 
@@ -69,6 +72,36 @@ struct outbox_stats {
   std::optional<std::chrono::system_clock::time_point> oldest_pending{};
 };
 
+// notification_record — one line of the notification log: what was sent to
+// whom, when, and with what outcome. `finished_at` is when it was delivered
+// or dead-lettered; for a pending one, its next attempt.
+enum class notification_outcome : std::uint8_t { pending, delivered, dead };
+std::string_view to_string(notification_outcome o) noexcept;
+
+struct notification_record {
+  std::int64_t id = 0;  // the outbox row's id, or the dead letter's
+  std::string receiver{};
+  std::string dedup_key{};
+  std::string content_type{};
+  std::uint64_t body_bytes = 0;
+  notification_outcome outcome = notification_outcome::pending;
+  std::uint32_t attempts = 0;
+  std::chrono::system_clock::time_point created_at{};
+  std::chrono::system_clock::time_point finished_at{};
+  std::string detail{};  // the last error, or why it was dead-lettered
+};
+
+// notification_query — newest first; `before` pages (created_at < before).
+struct notification_query {
+  std::string receiver{};  // empty: every receiver
+  std::optional<notification_outcome> outcome{};
+  std::optional<std::chrono::system_clock::time_point> before{};
+  std::size_t limit = 100;
+};
+
+// The API's view of a record (RFC 3339 times).
+nlohmann::ordered_json to_json(const notification_record& r);
+
 class outbox {
  public:
   explicit outbox(store& st);
@@ -96,6 +129,9 @@ class outbox {
   [[nodiscard]] result<std::vector<outbox_message>> pending(std::size_t limit);
   [[nodiscard]] result<std::vector<keel::alert::dead_letter>> dead_letters(std::size_t limit);
   [[nodiscard]] result<outbox_stats> stats(std::string_view receiver = {});
+  // The notification log: pending, delivered (kept until the retention
+  // prunes them) and dead-lettered notifications, newest first.
+  [[nodiscard]] result<std::vector<notification_record>> log(const notification_query& q);
   // Deletes delivered rows older than `t`, at most `limit` (0: all).
   [[nodiscard]] result<std::uint64_t> prune_delivered(std::chrono::system_clock::time_point t,
                                                       std::size_t limit = 0);

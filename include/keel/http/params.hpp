@@ -25,6 +25,11 @@ namespace keel::http {
 [[nodiscard]] result<std::string_view> id_param(const request& req, std::string_view name,
                                                 std::size_t max_length = 128);
 
+// The query parameter `name` of the same alphabet, or nullopt when absent.
+[[nodiscard]] result<std::optional<std::string_view>> id_query(const request& req,
+                                                               std::string_view name,
+                                                               std::size_t max_length = 128);
+
 struct count_bounds {
   std::uint64_t dflt = 0;  // when the parameter is absent
   std::uint64_t min = 1;

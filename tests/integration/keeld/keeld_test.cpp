@@ -78,7 +78,8 @@ TEST(Keeld, OpenApiListsEveryRoute) {
   EXPECT_EQ(doc["openapi"], "3.0.3");
   for (const char* p : {"/health", "/metrics", "/api/v1/events", "/api/v1/issues/{id}",
                         "/api/v1/rules/{name}", "/api/v1/silences", "/api/v1/incidents/{id}",
-                        "/admin/api/monitoring/health/services", "/admin/api/loggers/{name}"}) {
+                        "/admin/api/monitoring/health/services", "/admin/api/loggers/{name}",
+                        "/api/v1/notifications", "/api/v1/dead-letters/{id}/requeue"}) {
     EXPECT_TRUE(doc["paths"].contains(p)) << p;
   }
 }
@@ -454,6 +455,62 @@ alerting:
   EXPECT_EQ(checks()["receivers"][0]["status"], "pass");
   EXPECT_THAT(k.get("/metrics").body,
               HasSubstr("keel_alert_notifications_sent_total{receiver=\"pager\"} 1"));
+}
+
+TEST(Keeld, NotificationLogShowsDeadLettersTheirRequeueAndSurvivesSigkill) {
+  keel::alert::testing::test_http_server hook;
+  hook.listen();
+  hook.respond_with(400);  // refused for good: a dead letter at once
+  keeld_instance k(test_config(R"yaml(
+alerting:
+  receivers:
+    - {name: pager, webhook: {url: ")yaml" +
+                               hook.url("/pager") + R"yaml("}}
+  route: {receiver: pager, group_wait: 0s}
+)yaml"));
+  ASSERT_EQ(k.post_json("/alerts/test", R"({"message":"drill"})").status, 200);
+  nlohmann::json dead;
+  for (int i = 0; i < 200; ++i) {
+    dead = json_of(k.admin("GET", "/api/v1/notifications?outcome=dead"))["notifications"];
+    if (!dead.empty()) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(dead.size(), 1u) << dead;
+  EXPECT_EQ(dead[0]["receiver"], "pager");
+  EXPECT_THAT(dead[0]["detail"].get<std::string>(), HasSubstr("400"));
+  const auto dead_id = std::to_string(dead[0]["id"].get<std::int64_t>());
+
+  hook.respond_with(200);
+  ASSERT_EQ(k.admin("POST", "/api/v1/dead-letters/" + dead_id + "/requeue").status, 200);
+  EXPECT_EQ(k.admin("POST", "/api/v1/dead-letters/" + dead_id + "/requeue").status, 404);
+  EXPECT_EQ(k.admin("POST", "/api/v1/dead-letters/x%27/requeue").status, 400);
+  for (int i = 0; i < 200 && hook.accepted().empty(); ++i)
+    std::this_thread::sleep_for(25ms);
+  ASSERT_EQ(hook.accepted().size(), 1u);
+  nlohmann::json delivered;
+  for (int i = 0; i < 200; ++i) {
+    delivered = json_of(k.admin("GET", "/api/v1/notifications?outcome=delivered"))["notifications"];
+    if (!delivered.empty()) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_THAT(k.get("/metrics").body,
+              HasSubstr("keel_alert_notification_delivery_seconds_count{receiver=\"pager\"} 1"));
+  EXPECT_EQ(k.admin("GET", "/api/v1/notifications?outcome=lost").status, 400);
+  EXPECT_EQ(k.admin("GET", "/api/v1/notifications?before=yesterday").status, 400);
+  EXPECT_EQ(k.admin("GET", "/api/v1/notifications?receiver=a%20b").status, 400);
+
+  // The log is in the store: a SIGKILL and a restart keep it.
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  const auto after = json_of(k.admin("GET", "/api/v1/notifications"))["notifications"];
+  ASSERT_EQ(after.size(), 1u) << after;
+  EXPECT_EQ(after[0]["outcome"], "delivered");
+  const auto audit = json_of(k.admin("GET", "/admin/api/audit?limit=1000"))["entries"];
+  bool requeue_audited = false;
+  for (const auto& e : audit)
+    requeue_audited |= e["action"] == "dead_letter.requeue";
+  EXPECT_TRUE(requeue_audited);
 }
 
 TEST(Keeld, ItsOwnServerErrorsBecomeItsOwnErrorEvents) {

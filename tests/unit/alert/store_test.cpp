@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 #include "alert/internal/db.hpp"
@@ -200,7 +202,7 @@ TEST_F(Store, DatabaseOfTheFirstSchemaIsMigratedWithItsData) {
     }
     return out;
   };
-  EXPECT_EQ(version(), "2\n");
+  EXPECT_EQ(version(), "3\n");
   EXPECT_EQ(open()->load_groups().value().at(0).count, 7u);  // a second open changes nothing
 }
 
@@ -286,6 +288,50 @@ TEST_F(Outbox, DeadLetterMovesTheMessageAndRequeueBringsItBack) {
   auto again = box.requeue(dead[0].id).value();
   EXPECT_TRUE(box.dead_letters(10)->empty());
   EXPECT_EQ(box.due("hook", clock.system_now(), 10)->at(0).id, again);
+}
+
+TEST_F(Outbox, LogListsWhatWasSentToWhomAndHowItEndedNewestFirst) {
+  auto st = open();
+  outbox box(*st);
+  const auto delivered = box.enqueue(msg("hook", "a")).value();
+  clock.advance(1s);
+  const auto dead = box.enqueue(msg("pager", "b")).value();
+  clock.advance(1s);
+  const auto waiting = box.enqueue(msg("hook", "c")).value();
+  clock.advance(1s);
+  ASSERT_TRUE(box.delivered(delivered));
+  ASSERT_TRUE(box.dead_letter(dead, "HTTP 400 bad routing key"));
+  ASSERT_TRUE(box.retry_later(waiting, clock.system_now() + 30s, "HTTP 503"));
+
+  auto all = box.log({}).value();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].dedup_key, "c");
+  EXPECT_EQ(all[0].outcome, notification_outcome::pending);
+  EXPECT_EQ(all[0].detail, "HTTP 503");
+  EXPECT_EQ(all[0].finished_at, clock.system_now() + 30s);
+  EXPECT_EQ(all[1].dedup_key, "b");
+  EXPECT_EQ(all[1].outcome, notification_outcome::dead);
+  EXPECT_EQ(all[1].receiver, "pager");
+  EXPECT_EQ(all[1].detail, "HTTP 400 bad routing key");
+  EXPECT_EQ(all[2].dedup_key, "a");
+  EXPECT_EQ(all[2].outcome, notification_outcome::delivered);
+  EXPECT_EQ(all[2].attempts, 1u);
+  EXPECT_EQ(all[2].finished_at, clock.system_now());
+  EXPECT_EQ(all[2].body_bytes, 7u);
+
+  EXPECT_EQ(box.log({.receiver = "hook"}).value().size(), 2u);
+  const auto only_dead = box.log({.outcome = notification_outcome::dead}).value();
+  ASSERT_EQ(only_dead.size(), 1u);
+  EXPECT_EQ(only_dead[0].dedup_key, "b");
+  // Paging: the next page starts before the last record's creation.
+  const auto first = box.log({.limit = 2}).value();
+  ASSERT_EQ(first.size(), 2u);
+  const auto rest = box.log({.before = first.back().created_at, .limit = 2}).value();
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].dedup_key, "a");
+  const auto view = to_json(all[1]);
+  EXPECT_EQ(view.at("outcome"), "dead");
+  EXPECT_TRUE(view.contains("finished_at"));
 }
 
 TEST_F(Outbox, StatsReportDepthAndOldestPending) {
