@@ -1,10 +1,11 @@
 #include "config.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include "keel/config/yaml_reader.hpp"
 
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <set>
@@ -21,58 +22,12 @@ using std::chrono::milliseconds;
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
 constexpr std::size_t kMaxTargets = 256;
 
-// Thrown while walking the document; turned into one keel::error with the
-// node's position.
-struct config_error {
-  YAML::Mark mark;
-  std::string path;
-  std::string what;
-};
-
-[[noreturn]] void bad(const YAML::Node& n, const std::string& path, std::string what) {
-  throw config_error{n.Mark(), path, std::move(what)};
-}
-
-void allow_keys(const YAML::Node& n, const std::string& path,
-                std::initializer_list<std::string_view> keys) {
-  if (!n.IsMap()) bad(n, path, "expected a mapping");
-  for (const auto& kv : n) {
-    const auto k = kv.first.as<std::string>();
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      bad(kv.first, path.empty() ? k : path + "." + k, "unknown key '" + k + "'");
-    }
-  }
-}
-
-std::string text(const YAML::Node& n, const std::string& path) {
-  if (!n.IsScalar()) bad(n, path, "expected a string");
-  return n.Scalar();
-}
-
-double number(const YAML::Node& n, const std::string& path, double lo, double hi) {
-  if (!n.IsScalar()) bad(n, path, "expected a number");
-  double v = 0;
-  const auto& s = n.Scalar();
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size()) bad(n, path, "expected a number");
-  if (!(v >= lo && v <= hi)) {
-    bad(n, path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-  }
-  return v;
-}
-
-bool boolean(const YAML::Node& n, const std::string& path) {
-  if (!n.IsScalar()) bad(n, path, "expected true or false");
-  if (n.Scalar() == "true") return true;
-  if (n.Scalar() == "false") return false;
-  bad(n, path, "expected true or false");
-}
-
-milliseconds duration(const YAML::Node& n, const std::string& path) {
-  const auto d = keel::alert::parse_duration(text(n, path));
-  if (!d) bad(n, path, "bad duration '" + n.Scalar() + "' (e.g. 500ms, 30s, 5m)");
-  return *d;
-}
+using keel::config::allow_keys;
+using keel::config::bad;
+using keel::config::boolean;
+using keel::config::duration;
+using keel::config::number;
+using keel::config::text;
 
 keel::log::level level_of(const YAML::Node& n, const std::string& path) {
   const auto l = keel::log::parse_level(text(n, path));
@@ -199,16 +154,6 @@ void read_targets(const YAML::Node& n, config& c) {
   }
 }
 
-keel::error positioned(const YAML::Mark& m, const std::string& path, const std::string& what) {
-  const int line = m.line + 1, column = m.column + 1;
-  std::string msg = "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";
-  if (!path.empty()) msg += path + ": ";
-  auto e = keel::error(validation_error, msg + what)
-               .with_detail("line", line)
-               .with_detail("column", column);
-  return path.empty() ? e : e.with_detail("path", path);
-}
-
 keel::result<void> apply(config& c, std::string_view name, std::string_view value, bool is_flag) {
   auto wrong = [&](std::string_view why) {
     return keel::fail(keel::error(validation_error, std::string(is_flag ? "--" : "") +
@@ -270,50 +215,48 @@ keel::result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vie
 }
 
 keel::result<config> parse_config(std::string_view yaml) {
-  if (yaml.size() > kMaxConfigBytes) {
-    return keel::fail(keel::codes::payload_too_large, "configuration larger than 1 MiB");
-  }
-  config c;
-  try {
-    const YAML::Node doc = YAML::Load(std::string(yaml));
-    if (doc.IsDefined() && !doc.IsNull()) {
-      allow_keys(doc, "",
-                 {"service", "environment", "server", "storage", "logging", "simulate",
-                  "evaluation_interval", "dispatch_interval", "targets", "alerting"});
-      if (doc["service"]) c.service_name = text(doc["service"], "service");
-      if (doc["environment"]) c.environment = text(doc["environment"], "environment");
-      if (doc["server"]) read_server(doc["server"], c);
-      if (const auto& s = doc["storage"]) {
-        allow_keys(s, "storage", {"data_dir", "retention"});
-        if (s["data_dir"]) c.data_dir = text(s["data_dir"], "storage.data_dir");
-        if (s["retention"]) {
-          c.retention = duration(s["retention"], "storage.retention");
-          if (c.retention < milliseconds(60'000)) {
-            bad(s["retention"], "storage.retention", "at least 1m");
+  auto parsed = keel::config::read_yaml(
+      yaml,
+      [](const YAML::Node& doc) {
+        config c;
+        if (doc.IsDefined() && !doc.IsNull()) {
+          allow_keys(doc, "",
+                     {"service", "environment", "server", "storage", "logging", "simulate",
+                      "evaluation_interval", "dispatch_interval", "targets", "alerting"});
+          if (doc["service"]) c.service_name = text(doc["service"], "service");
+          if (doc["environment"]) c.environment = text(doc["environment"], "environment");
+          if (doc["server"]) read_server(doc["server"], c);
+          if (const auto& s = doc["storage"]) {
+            allow_keys(s, "storage", {"data_dir", "retention"});
+            if (s["data_dir"]) c.data_dir = text(s["data_dir"], "storage.data_dir");
+            if (s["retention"]) {
+              c.retention = duration(s["retention"], "storage.retention");
+              if (c.retention < milliseconds(60'000)) {
+                bad(s["retention"], "storage.retention", "at least 1m");
+              }
+            }
           }
+          if (doc["logging"]) read_logging(doc["logging"], c);
+          if (doc["simulate"]) read_simulate(doc["simulate"], c);
+          if (doc["evaluation_interval"]) {
+            c.evaluation_interval = duration(doc["evaluation_interval"], "evaluation_interval");
+            if (c.evaluation_interval < milliseconds(100)) {
+              bad(doc["evaluation_interval"], "evaluation_interval", "at least 100ms");
+            }
+          }
+          if (doc["dispatch_interval"]) {
+            c.dispatch_interval = duration(doc["dispatch_interval"], "dispatch_interval");
+            if (c.dispatch_interval < milliseconds(10)) {
+              bad(doc["dispatch_interval"], "dispatch_interval", "at least 10ms");
+            }
+          }
+          if (doc["targets"]) read_targets(doc["targets"], c);
         }
-      }
-      if (doc["logging"]) read_logging(doc["logging"], c);
-      if (doc["simulate"]) read_simulate(doc["simulate"], c);
-      if (doc["evaluation_interval"]) {
-        c.evaluation_interval = duration(doc["evaluation_interval"], "evaluation_interval");
-        if (c.evaluation_interval < milliseconds(100)) {
-          bad(doc["evaluation_interval"], "evaluation_interval", "at least 100ms");
-        }
-      }
-      if (doc["dispatch_interval"]) {
-        c.dispatch_interval = duration(doc["dispatch_interval"], "dispatch_interval");
-        if (c.dispatch_interval < milliseconds(10)) {
-          bad(doc["dispatch_interval"], "dispatch_interval", "at least 10ms");
-        }
-      }
-      if (doc["targets"]) read_targets(doc["targets"], c);
-    }
-  } catch (const config_error& e) {
-    return keel::fail(positioned(e.mark, e.path, e.what));
-  } catch (const YAML::Exception& e) {
-    return keel::fail(positioned(e.mark, "", e.msg));
-  }
+        return c;
+      },
+      {.max_bytes = kMaxConfigBytes, .what = "configuration"});
+  if (!parsed) return keel::fail(std::move(parsed.error()));
+  config c = std::move(*parsed);
   auto alerting = keel::alert::load_config_yaml(yaml, "alerting");
   if (!alerting) return keel::fail(std::move(alerting.error()));
   c.alerting = std::move(*alerting);
@@ -327,6 +270,13 @@ keel::result<config> load_config(const load_options& o) {
   }
   keel::result<config> c = [&]() -> keel::result<config> {
     if (file.empty()) return parse_config(default_config_text());
+    std::error_code ec;
+    // A directory opens as an empty stream: refuse it rather than start with
+    // no configuration.
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      return keel::fail(keel::codes::configuration_error,
+                        "config file '" + file + "' is not a readable regular file");
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) {
       return keel::fail(keel::codes::configuration_error, "cannot read config file '" + file + "'");

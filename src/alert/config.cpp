@@ -1,6 +1,6 @@
 #include "keel/alert/config.hpp"
 
-#include <yaml-cpp/yaml.h>
+#include "keel/config/yaml_reader.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -8,117 +8,25 @@
 
 namespace keel::alert {
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) noexcept {
-  if (s == "0") return std::chrono::milliseconds(0);
-  if (s.empty() || s.size() > 32) return std::nullopt;
-  std::int64_t total = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::int64_t n = 0;
-    auto [p, ec] = std::from_chars(s.data() + i, s.data() + s.size(), n);
-    if (ec != std::errc() || p == s.data() + i || n < 0) return std::nullopt;
-    i = static_cast<std::size_t>(p - s.data());
-    std::int64_t unit = 0;
-    if (s.substr(i, 2) == "ms") {
-      unit = 1;
-      i += 2;
-    } else if (i < s.size()) {
-      switch (s[i]) {
-        case 's':
-          unit = 1000;
-          break;
-        case 'm':
-          unit = 60'000;
-          break;
-        case 'h':
-          unit = 3'600'000;
-          break;
-        case 'd':
-          unit = 86'400'000;
-          break;
-        case 'w':
-          unit = 7 * 86'400'000LL;
-          break;
-        default:
-          return std::nullopt;
-      }
-      ++i;
-    } else {
-      return std::nullopt;
-    }
-    if (n > (INT64_MAX / 4) / unit) return std::nullopt;
-    total += n * unit;
-  }
-  return std::chrono::milliseconds(total);
-}
-
 namespace {
 
 constexpr std::size_t kMaxText = 1024 * 1024;
 constexpr std::size_t kMaxRules = 10'000;
 constexpr int kMaxRouteDepth = 16;
 
-// Thrown inside the loader only; load_* turn it into a keel::error.
-struct config_error {
-  YAML::Mark mark;
-  std::string path;
-  std::string what;
-};
-
-[[noreturn]] void bad(const YAML::Node& n, const std::string& path, std::string what) {
-  throw config_error{n.Mark(), path, std::move(what)};
-}
-
-void allow_keys(const YAML::Node& n, const std::string& path,
-                std::initializer_list<std::string_view> keys) {
-  if (!n.IsMap()) bad(n, path, "expected a mapping");
-  for (const auto& kv : n) {
-    const auto k = kv.first.as<std::string>();
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-      bad(kv.first, path + "." + k, "unknown key '" + k + "'");
-    }
-  }
-}
+using keel::config::allow_keys;
+using keel::config::bad;
+using keel::config::boolean;
 
 std::string str(const YAML::Node& n, const std::string& path) {
-  if (!n.IsScalar()) bad(n, path, "expected a string");
-  auto s = n.as<std::string>();
-  if (s.size() > 64 * 1024) bad(n, path, "longer than 64 KiB");
-  return s;
+  return keel::config::text(n, path);
 }
-
-double num(const YAML::Node& n, const std::string& path) {
-  if (!n.IsScalar()) bad(n, path, "expected a number");
-  try {
-    const double v = n.as<double>();
-    if (!std::isfinite(v)) bad(n, path, "must be finite");
-    return v;
-  } catch (const YAML::BadConversion&) {
-    bad(n, path, "expected a number, got '" + n.as<std::string>() + "'");
-  }
-}
-
-bool boolean(const YAML::Node& n, const std::string& path) {
-  try {
-    return n.as<bool>();
-  } catch (const YAML::BadConversion&) {
-    bad(n, path, "expected true or false");
-  }
-}
-
+double num(const YAML::Node& n, const std::string& path) { return keel::config::number(n, path); }
 std::chrono::milliseconds dur(const YAML::Node& n, const std::string& path) {
-  auto d = parse_duration(str(n, path));
-  if (!d) bad(n, path, "bad duration '" + n.as<std::string>() + "' (e.g. 30s, 5m, 1h30m)");
-  return *d;
+  return keel::config::duration(n, path);
 }
-
 std::vector<std::string> str_list(const YAML::Node& n, const std::string& path) {
-  if (!n.IsSequence()) bad(n, path, "expected a list");
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    out.push_back(str(n[i], path + "[" + std::to_string(i) + "]"));
-  }
-  return out;
+  return keel::config::text_list(n, path);
 }
 
 std::vector<std::string> label_list(const YAML::Node& n, const std::string& path) {
@@ -350,28 +258,9 @@ void check_receivers(const route& r, const std::set<std::string>& known, const Y
 }
 
 template <class F>
-auto guarded(std::string_view text, F&& f) -> result<decltype(f(std::declval<YAML::Node>()))> {
-  if (text.size() > kMaxText) {
-    return fail(error(codes::payload_too_large, "alerting configuration larger than 1 MiB"));
-  }
-  try {
-    const YAML::Node doc = YAML::Load(std::string(text));
-    return f(doc);
-  } catch (const config_error& e) {
-    const int line = e.mark.line + 1, column = e.mark.column + 1;
-    return fail(error(codes::validation_error, "line " + std::to_string(line) + ", column " +
-                                                   std::to_string(column) + ": " + e.path + ": " +
-                                                   e.what)
-                    .with_detail("line", line)
-                    .with_detail("column", column)
-                    .with_detail("path", e.path));
-  } catch (const YAML::Exception& e) {
-    const int line = e.mark.line + 1, column = e.mark.column + 1;
-    return fail(error(codes::validation_error, "line " + std::to_string(line) + ", column " +
-                                                   std::to_string(column) + ": " + e.msg)
-                    .with_detail("line", line)
-                    .with_detail("column", column));
-  }
+auto guarded(std::string_view text, F&& f) {
+  return keel::config::read_yaml(text, std::forward<F>(f),
+                                 {.max_bytes = kMaxText, .what = "alerting configuration"});
 }
 
 }  // namespace

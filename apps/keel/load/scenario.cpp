@@ -6,7 +6,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
+
+#include "keel/config/yaml_reader.hpp"
 
 namespace keel::cli::load {
 namespace {
@@ -174,67 +175,71 @@ result<scenario> scenario_from_urls(const std::vector<std::string>& urls) {
   return s;
 }
 
-result<scenario> scenario_from_yaml(std::string_view text, std::string_view base_url) {
-  if (text.size() > kMaxYaml) return fail(codes::validation_error, "scenario file over 4 MiB");
-  try {
-    const YAML::Node root = YAML::Load(std::string(text));
-    if (!root.IsMap())
-      return fail(codes::validation_error, "scenario: expected a mapping at the top");
-    std::string base(base_url);
-    if (base.empty()) {
-      if (!root["base_url"]) {
-        return fail(codes::validation_error, "scenario: base_url missing (or give a URL argument)");
-      }
-      base = root["base_url"].as<std::string>();
-    }
-    auto parsed = parse_url(base);
-    if (!parsed) return fail(parsed.error());
-    scenario s;
-    s.target = parsed->first;
-    std::string prefix = parsed->second == "/" ? "" : parsed->second;
-    if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    std::vector<std::pair<std::string, std::string>> common;
-    if (const auto h = root["headers"]) {
-      if (!h.IsMap()) return fail(codes::validation_error, "scenario: headers must be a mapping");
-      for (const auto& kv : h)
-        common.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
-    }
-    const auto eps = root["endpoints"];
-    if (!eps || !eps.IsSequence()) {
-      return fail(codes::validation_error, "scenario: endpoints must be a list");
-    }
-    if (eps.size() > kMaxEndpoints) {
-      return fail(codes::validation_error, fmt::format("more than {} endpoints", kMaxEndpoints));
-    }
-    for (const auto& n : eps) {
-      if (!n.IsMap()) return fail(codes::validation_error, "scenario: each endpoint is a mapping");
-      endpoint e;
-      if (!n["path"]) {
-        return fail(codes::validation_error,
-                    fmt::format("scenario line {}: endpoint without path", n.Mark().line + 1));
-      }
-      e.path = prefix + n["path"].as<std::string>();
-      if (n["method"]) e.method = n["method"].as<std::string>();
-      if (n["weight"]) e.weight = n["weight"].as<double>();
-      if (n["body"]) e.body = n["body"].as<std::string>();
-      e.headers = common;
-      if (const auto h = n["headers"]) {
-        if (!h.IsMap()) {
-          return fail(
-              codes::validation_error,
-              fmt::format("scenario line {}: headers must be a mapping", h.Mark().line + 1));
-        }
-        for (const auto& kv : h)
-          e.headers.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
-      }
-      e.name = n["name"] ? n["name"].as<std::string>() : e.method + " " + e.path;
-      s.endpoints.push_back(std::move(e));
-    }
-    if (auto r = validate(s); !r) return fail(r.error());
-    return s;
-  } catch (const YAML::Exception& ex) {
-    return fail(codes::validation_error, fmt::format("scenario: {}", ex.what()));
+namespace {
+
+std::vector<std::pair<std::string, std::string>> headers_of(const YAML::Node& n,
+                                                            const std::string& path) {
+  using keel::config::bad;
+  if (!n.IsMap()) bad(n, path, "expected a mapping of header names to values");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& kv : n) {
+    const auto name = keel::config::text(kv.first, path, kMaxFieldSize);
+    out.emplace_back(
+        name, keel::config::text(kv.second, keel::config::child_path(path, name), kMaxFieldSize));
   }
+  return out;
+}
+
+}  // namespace
+
+result<scenario> scenario_from_yaml(std::string_view text, std::string_view base_url) {
+  namespace cfg = keel::config;
+  auto read = cfg::read_yaml(
+      text,
+      [&](const YAML::Node& root) -> result<scenario> {
+        cfg::allow_keys(root, "", {"base_url", "headers", "endpoints"});
+        std::string base(base_url);
+        if (base.empty()) {
+          if (!root["base_url"]) cfg::bad(root, "base_url", "missing (or give a URL argument)");
+          base = cfg::text(root["base_url"], "base_url", kMaxFieldSize);
+        }
+        auto parsed = parse_url(base);
+        if (!parsed) return fail(parsed.error());
+        scenario s;
+        s.target = parsed->first;
+        std::string prefix = parsed->second == "/" ? "" : parsed->second;
+        if (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+        std::vector<std::pair<std::string, std::string>> common;
+        if (const auto h = root["headers"]) common = headers_of(h, "headers");
+        const auto eps = root["endpoints"];
+        if (!eps || !eps.IsSequence()) cfg::bad(root, "endpoints", "expected a list");
+        if (eps.size() > kMaxEndpoints) {
+          cfg::bad(eps, "endpoints", fmt::format("more than {} endpoints", kMaxEndpoints));
+        }
+        for (std::size_t i = 0; i < eps.size(); ++i) {
+          const auto& n = eps[i];
+          const auto p = fmt::format("endpoints[{}]", i);
+          cfg::allow_keys(n, p, {"name", "method", "path", "weight", "body", "headers"});
+          endpoint e;
+          if (!n["path"]) cfg::bad(n, p, "endpoint without path");
+          e.path = prefix + cfg::text(n["path"], p + ".path", kMaxFieldSize);
+          if (n["method"]) e.method = cfg::text(n["method"], p + ".method", 16);
+          if (n["weight"]) e.weight = cfg::number(n["weight"], p + ".weight", 0, 1e6);
+          if (n["body"]) e.body = cfg::text(n["body"], p + ".body", kMaxBody);
+          e.headers = common;
+          if (const auto h = n["headers"]) {
+            for (auto& kv : headers_of(h, p + ".headers"))
+              e.headers.push_back(std::move(kv));
+          }
+          e.name = n["name"] ? cfg::text(n["name"], p + ".name", 256) : e.method + " " + e.path;
+          s.endpoints.push_back(std::move(e));
+        }
+        if (auto r = validate(s); !r) return fail(r.error());
+        return s;
+      },
+      {.max_bytes = kMaxYaml, .what = "scenario"});
+  if (!read) return fail(std::move(read.error()));
+  return std::move(*read);
 }
 
 result<scenario> scenario_from_yaml_file(const std::string& path, std::string_view base_url) {

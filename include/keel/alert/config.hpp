@@ -29,6 +29,7 @@
 #include "keel/alert/incident.hpp"
 #include "keel/alert/receiver.hpp"
 #include "keel/alert/rule.hpp"
+#include "keel/config/duration.hpp"
 #include "keel/core/result.hpp"
 
 namespace keel::alert {
@@ -74,7 +75,8 @@ struct alerting_config {
 // A document with only `rules:` (or a single rule mapping, as the API takes it).
 [[nodiscard]] result<std::vector<rule>> load_rules_yaml(std::string_view text);
 
-// Prometheus-style durations: "500ms", "30s", "5m", "1h30m", "7d", "0".
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) noexcept;
+// Prometheus-style durations: "500ms", "30s", "5m", "1h30m", "7d", "0"
+// (keel/config/duration.hpp).
+using keel::config::parse_duration;
 
 }  // namespace keel::alert

@@ -680,6 +680,37 @@ TEST(Keeld, ProbesMonitoredTargets) {
   ::close(up_fd);
 }
 
+// Issue 19 #5 and #9: deep YAML costs nothing, duplicate keys and paths
+// read right, and a directory is not a configuration file.
+TEST(Keeld, HostileYamlIsRefusedCheaplyAndPlainly) {
+  keeld_instance k;
+  const std::string deep = std::string(20'000, '[') + std::string(20'000, ']');
+  for (const char* path : {"/api/v1/rules", "/admin/api/monitoring/alerts/configure"}) {
+    const auto r = k.admin("POST", path, deep, "application/yaml");
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_THAT(r.body, HasSubstr("nests deeper than 64"));
+  }
+  const auto dup = k.admin("POST", "/api/v1/rules",
+                           "rules:\n  - alert: A\n    alert: B\n    events: {at_least: 1}\n",
+                           "application/yaml");
+  EXPECT_EQ(dup.status, 400);
+  EXPECT_THAT(dup.body, HasSubstr("duplicate key 'alert'")) << dup.body;
+  EXPECT_EQ(k.get("/health").status, 200);
+
+  keel::testing::temp_dir d("keeld-cfgdir");
+  keel::testing::child_process dir(KEELD_BINARY, {"check-config", d.path().string()}, {},
+                                   d.path() / "dir.out");
+  EXPECT_EQ(dir.wait(), 1);
+  std::ofstream(d.path() / "bad.yaml") << "alerting:\n  bogus_key: 1\n";
+  keel::testing::child_process bad(KEELD_BINARY, {"check-config", (d.path() / "bad.yaml").string()},
+                                   {}, d.path() / "bad.out");
+  EXPECT_EQ(bad.wait(), 1);
+  std::ifstream in(d.path() / "bad.out");
+  const std::string out(std::istreambuf_iterator<char>(in), {});
+  EXPECT_THAT(out, HasSubstr("alerting.bogus_key: unknown key"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("..")));
+}
+
 TEST(Keeld, CheckConfigNamesTheLineOfAnError) {
   keel::testing::temp_dir d("keeld-cc");
   std::ofstream(d.path() / "good.yaml") << test_config();
