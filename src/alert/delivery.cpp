@@ -1,6 +1,7 @@
 #include "keel/alert/delivery.hpp"
 
-#include <curl/curl.h>
+#include "keel/client/http_client.hpp"
+#include "keel/core/version.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -35,61 +36,6 @@ std::optional<std::chrono::milliseconds> fixed_delay_policy::next_delay(
 
 namespace {
 
-struct curl_easy_deleter {
-  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
-};
-struct curl_slist_deleter {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
-
-struct response_state {
-  std::optional<std::chrono::milliseconds> retry_after;
-  std::size_t body_bytes = 0;
-};
-
-// The body is not needed; read at most 64 KiB of it so a hostile receiver
-// cannot make us buffer without bound, then abort the transfer.
-std::size_t discard_body(char*, std::size_t size, std::size_t n, void* user) {
-  auto* st = static_cast<response_state*>(user);
-  st->body_bytes += size * n;
-  return st->body_bytes > 64 * 1024 ? 0 : size * n;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* st = static_cast<response_state*>(user);
-  std::string_view line(data, size * n);
-  constexpr std::string_view kName = "retry-after:";
-  if (line.size() > kName.size()) {
-    std::string lower(line.substr(0, kName.size()));
-    for (auto& c : lower)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == kName) {
-      auto v = line.substr(kName.size());
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-        v.remove_prefix(1);
-      long long secs = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
-      if (ec == std::errc() && secs >= 0 && secs < 86400 * 7) {
-        st->retry_after = std::chrono::seconds(secs);
-      }
-    }
-  }
-  return size * n;
-}
-
-struct upload_state {
-  std::string_view data;
-  std::size_t pos = 0;
-};
-
-std::size_t read_upload(char* buf, std::size_t size, std::size_t n, void* user) {
-  auto* st = static_cast<upload_state*>(user);
-  const std::size_t k = std::min(size * n, st->data.size() - st->pos);
-  std::memcpy(buf, st->data.data() + st->pos, k);
-  st->pos += k;
-  return k;
-}
-
 std::string http_url(const receiver_config& r) {
   switch (r.kind) {
     case receiver_kind::pagerduty:
@@ -105,101 +51,47 @@ std::string http_url(const receiver_config& r) {
   }
 }
 
-send_result finish(CURL* c, CURLcode rc, const response_state& st) {
-  send_result out;
-  long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  out.retry_after = st.retry_after;
-  if (rc == CURLE_OK) {
-    out.status = static_cast<int>(code);
-    out.detail = "status " + std::to_string(code);
-    return out;
+send_result to_send_result(const keel::client::response& r) {
+  send_result out{.status = r.status, .timed_out = r.timed_out};
+  if (r.retry_after) out.retry_after = *r.retry_after;
+  if (r.error.empty()) {
+    out.detail = "status " + std::to_string(r.status);
+  } else {
+    out.detail = r.error;
+    if (r.status > 0) out.detail += " (status " + std::to_string(r.status) + ")";
   }
-  // An SMTP server that answered with an error code gave a verdict.
-  out.status = code >= 400 ? static_cast<int>(code) : 0;
-  out.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-  out.detail = curl_easy_strerror(rc);
-  if (code > 0) out.detail += " (status " + std::to_string(code) + ")";
   return out;
 }
 
 }  // namespace
 
-curl_transport::curl_transport() {
-  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  (void)init;
-}
-
+curl_transport::curl_transport() = default;
 curl_transport::~curl_transport() = default;
 
 send_result curl_transport::send(const receiver_config& r, const outbox_message& m,
                                  std::chrono::system_clock::time_point now) {
-  std::unique_ptr<CURL, curl_easy_deleter> c(curl_easy_init());
-  if (!c) return {.status = 0, .detail = "curl_easy_init failed"};
-  CURL* h = c.get();
-  const long total_ms = static_cast<long>(r.timeout.count());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, std::min(total_ms, 5000L));
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  response_state st;
-  upload_state up{m.body, 0};
-  std::unique_ptr<curl_slist, curl_slist_deleter> list;
-  auto add = [&list](const std::string& s) {
-    curl_slist* next = curl_slist_append(list.get(), s.c_str());
-    if (next != nullptr) {
-      (void)list.release();
-      list.reset(next);
-    }
-  };
-
   if (r.kind == receiver_kind::email) {
-    curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    // Each SMTP reply, and the QUIT libcurl still sends when the handle is
-    // cleaned up after a timeout, waits at most this long (its default is
-    // 120 s: a hung relay would hold the worker for two minutes beyond the
-    // receiver's timeout).
-    curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, std::max(1L, (total_ms + 999) / 1000));
-    const std::string from = "<" + r.from + ">";
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
-    for (const auto& to : r.to)
-      add("<" + to + ">");
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, list.get());
-    if (!r.smtp_user.empty()) {
-      curl_easy_setopt(h, CURLOPT_USERNAME, r.smtp_user.c_str());
-      curl_easy_setopt(h, CURLOPT_PASSWORD, r.smtp_password.c_str());
-      curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-    }
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
-    curl_easy_setopt(h, CURLOPT_READDATA, &up);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    const CURLcode rc = curl_easy_perform(h);
-    return finish(h, rc, st);
+    return to_send_result(keel::client::send(keel::client::mail_request{.url = r.url,
+                                                                        .from = r.from,
+                                                                        .to = r.to,
+                                                                        .user = r.smtp_user,
+                                                                        .password = r.smtp_password,
+                                                                        .message = m.body,
+                                                                        .timeout = r.timeout}));
   }
-
-  const std::string url = http_url(r);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, m.body.data());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(m.body.size()));
-  add("Content-Type: " + m.content_type);
-  add("X-Keel-Dedup-Key: " + m.dedup_key);
-  add("Expect:");  // no 100-continue round trip
+  keel::client::http_request req{
+      .method = "POST",
+      .url = http_url(r),
+      .headers = {"Content-Type: " + m.content_type, "X-Keel-Dedup-Key: " + m.dedup_key},
+      .body = m.body,
+      .timeout = r.timeout,
+      .user_agent = "keel-alert/" + std::string(keel::version())};
   if (r.kind == receiver_kind::webhook && !r.secret.empty()) {
     const auto secs =
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    add("X-Keel-Signature: " + webhook_signature(r.secret, m.body, secs));
+    req.headers.push_back("X-Keel-Signature: " + webhook_signature(r.secret, m.body, secs));
   }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "keel-alert/0.1");
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
-  const CURLcode rc = curl_easy_perform(h);
-  return finish(h, rc, st);
+  return to_send_result(keel::client::send(req));
 }
 
 // ---- notifier ----

@@ -1,7 +1,8 @@
 #include "keel/health/checks.hpp"
 
+#include "keel/client/http_client.hpp"
+
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -90,46 +91,19 @@ check_fn tcp_check(std::string host, std::uint16_t port) {
   };
 }
 
-namespace {
-
-std::once_flag curl_once;
-
-std::size_t discard_body(char*, std::size_t size, std::size_t n, void* user) {
-  auto* total = static_cast<std::size_t*>(user);
-  *total += size * n;
-  // Returning less than given aborts the transfer: the body limit.
-  return *total > 64 * 1024 ? 0 : size * n;
-}
-
-}  // namespace
-
 check_fn http_check(std::string url, http_check_options options) {
   return [url = std::move(url), options](const check_context& ctx) -> check_result {
-    std::call_once(curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
-    if (!h) return check_result::fail("libcurl: cannot create a handle");
     const auto t0 = ctx.clock->steady_now();
-    std::size_t body = 0;
-    const long timeout = remaining_ms(ctx);
-    curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS, timeout);
-    curl_easy_setopt(h.get(), CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h.get(), CURLOPT_USERAGENT, options.user_agent.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &discard_body);
-    curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &body);
-    const CURLcode rc = curl_easy_perform(h.get());
+    const auto timeout = std::chrono::milliseconds(remaining_ms(ctx));
+    const auto r = keel::client::send({.url = url,
+                                       .timeout = timeout,
+                                       .connect_timeout = timeout,
+                                       .user_agent = options.user_agent});
     const double ms = ms_since(*ctx.clock, t0);
-    long status = 0;
-    curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status != 0)) {
-      return check_result::fail(std::string("GET failed: ") + curl_easy_strerror(rc), ms, "ms");
-    }
-    const bool healthy =
-        (status >= 200 && status < 300) || (options.accept_3xx && status >= 300 && status < 400);
-    if (!healthy) return check_result::fail("HTTP " + std::to_string(status), ms, "ms");
+    if (!r.error.empty()) return check_result::fail("GET failed: " + r.error, ms, "ms");
+    const bool healthy = (r.status >= 200 && r.status < 300) ||
+                         (options.accept_3xx && r.status >= 300 && r.status < 400);
+    if (!healthy) return check_result::fail("HTTP " + std::to_string(r.status), ms, "ms");
     return check_result::pass(ms, "ms");
   };
 }

@@ -73,7 +73,7 @@ class transport {
 
 // curl_transport
 //
-// libcurl: HTTP POST for webhook/Slack/PagerDuty/Alertmanager (with the
+// keel::client (libcurl): HTTP POST for webhook/Slack/PagerDuty/Alertmanager (with the
 // webhook signature header when a secret is set, and X-Keel-Dedup-Key), SMTP
 // for email. Connect timeout = min(timeout, 5 s); total timeout = the
 // receiver's timeout. Redirects are not followed (a 3xx is an answer).
