@@ -326,6 +326,10 @@ result<void> pipeline::build(const alerting_config& cfg) {
     }
   }
   delivery_events_ = std::make_unique<delivery_events>(*this);
+  {
+    std::lock_guard lock(file_cfg_mu_);
+    file_cfg_ = cfg;
+  }
   sync_silences();
   // The file's configuration, with what was changed through the API since
   // (kept in the store) on top.
@@ -517,6 +521,10 @@ result<void> pipeline::reconfigure(const alerting_config& cfg) {
     log().error("alerting configuration refused: the previous one stays", kv("error", r.error()));
     report(r.error(), "reload");
     return r;
+  }
+  {
+    std::lock_guard lock(file_cfg_mu_);
+    file_cfg_ = cfg;
   }
   // The file's configuration is now the whole of it.
   if (auto d = store()) {
@@ -957,6 +965,27 @@ void pipeline::send_incident_notices(const std::vector<incident_notice>& notices
   if (delivery_) delivery_->wake();
 }
 
+// After a degraded start the store opened late: what it kept (changes made
+// through the API, alert state, incidents) is applied now, as a start with
+// the store would have. Alert state and incidents only where the degraded
+// run has none of its own, so nothing live is overwritten.
+void pipeline::recover_saved_state() {
+  alerting_config file;
+  {
+    std::lock_guard lock(file_cfg_mu_);
+    file = file_cfg_;
+  }
+  const auto effective = layered(file);
+  if (effective) {
+    if (auto r = apply(*effective); !r) {
+      log().error("saved API configuration does not apply: keeping the file's",
+                  kv("error", r.error()));
+    }
+  }
+  if (rules_->active().empty()) restore_alert_state(effective ? *effective : file);
+  if (incidents_->list(true).empty()) restore_incidents();
+}
+
 void pipeline::upkeep_store() {
   drain_self_events();
   save_incidents();
@@ -964,7 +993,10 @@ void pipeline::upkeep_store() {
   auto d = store();
   if (!d) {
     if (opts_.data_dir.empty()) return;
-    if (auto r = open_store(); r) log().info("store recovered: no longer degraded");
+    if (auto r = open_store(); r) {
+      log().info("store recovered: no longer degraded");
+      recover_saved_state();
+    }
     return;
   }
   if (store_failing_) {

@@ -229,6 +229,7 @@ class pipeline {
   void evaluate_once();
   void dispatch_once();
   void upkeep_store();
+  void recover_saved_state();
   void enqueue_locked(const notification& n);
   void send_incident_notices(const std::vector<incident_notice>& notices);
   void on_store_write(const result<void>& r, std::string_view what);
@@ -252,6 +253,8 @@ class pipeline {
   std::unique_ptr<rule_engine> rules_;
   std::unique_ptr<dispatcher> dispatcher_;
   std::unique_ptr<incident_manager> incidents_;
+  std::mutex file_cfg_mu_;
+  alerting_config file_cfg_;  // the file's configuration, for a late-opened store
   std::shared_ptr<durable> durable_;
   std::string store_problem_;  // guarded by store_mu_
   mutable std::mutex store_mu_;

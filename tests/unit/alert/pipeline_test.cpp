@@ -1,7 +1,10 @@
 #include "keel/alert/pipeline.hpp"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <filesystem>
+#include <fstream>
 
 #include <algorithm>
 
@@ -306,6 +309,40 @@ rules:
   keel::metrics::registry third;
   p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &third}, file).value();
   EXPECT_EQ(names(*p), (std::vector<std::string>{"Doomed", "FromFile"}));
+}
+
+// A start while the store cannot open runs on the file alone; once the
+// store opens, what was changed through the API before is back.
+TEST_F(Pipeline, StoreOpenedAfterADegradedStartBringsBackWhatTheApiChanged) {
+  const alerting_config file =
+      load_config_yaml("rules:\n  - alert: FromFile\n    events: {window: 5m, at_least: 1}\n")
+          .value();
+  {
+    auto p = make(file);
+    ASSERT_TRUE(p->put_rules("alert: FromApi\nevents: {window: 5m, at_least: 3}\n"));
+  }
+  auto names = [](pipeline& p) {
+    std::vector<std::string> out;
+    for (const auto& r : p.rules().rules())
+      out.push_back(r.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto real = dir.path();
+  const auto aside = std::filesystem::path(real.string() + ".aside");
+  std::filesystem::rename(real, aside);
+  std::ofstream(real) << "a file where the data directory should be";
+  keel::metrics::registry fresh;
+  auto p = pipeline::create(clock, {.data_dir = real, .metrics = &fresh}, file).value();
+  ASSERT_FALSE(p->store());
+  EXPECT_EQ(names(*p), std::vector<std::string>{"FromFile"});
+
+  std::filesystem::remove(real);
+  std::filesystem::rename(aside, real);
+  clock.advance(5s);
+  p->run_once();
+  ASSERT_TRUE(p->store());
+  EXPECT_EQ(names(*p), (std::vector<std::string>{"FromApi", "FromFile"}));
 }
 
 // A document of many rules is stored once, and dropped once no rule names it.
