@@ -277,38 +277,74 @@ result<std::vector<rule>> load_rules_yaml(std::string_view text) {
 
 namespace {
 
-incidents_config incidents_of(const YAML::Node& n, const std::string& path,
-                              const std::set<std::string>& receivers) {
-  allow_keys(n, path, {"ack_timeout", "escalation", "on_open"});
-  incidents_config c;
-  const auto known = [&](const YAML::Node& at, const std::string& p, const std::string& name) {
-    if (!receivers.contains(name)) bad(at, p, "unknown receiver '" + name + "'");
+// The handling part of a policy: ack_timeout, escalation and on_open, read
+// into `p` (the default policy and each named one share it).
+void handling_of(const YAML::Node& n, const std::string& path,
+                 const std::set<std::string>& receivers, incident_policy& p) {
+  const auto known = [&](const YAML::Node& at, const std::string& where, const std::string& name) {
+    if (!receivers.contains(name)) bad(at, where, "unknown receiver '" + name + "'");
   };
   if (n["ack_timeout"]) {
-    c.ack_timeout = dur(n["ack_timeout"], path + ".ack_timeout");
-    if (c.ack_timeout <= std::chrono::milliseconds::zero()) {
+    p.ack_timeout = dur(n["ack_timeout"], path + ".ack_timeout");
+    if (p.ack_timeout <= std::chrono::milliseconds::zero()) {
       bad(n["ack_timeout"], path + ".ack_timeout", "must be positive");
     }
   }
   if (const auto& e = n["escalation"]) {
-    c.escalation = str_list(e, path + ".escalation");
-    for (std::size_t i = 0; i < c.escalation.size(); ++i)
-      known(e[i], path + ".escalation[" + std::to_string(i) + "]", c.escalation[i]);
+    p.escalation = str_list(e, path + ".escalation");
+    for (std::size_t i = 0; i < p.escalation.size(); ++i)
+      known(e[i], path + ".escalation[" + std::to_string(i) + "]", p.escalation[i]);
   }
   if (const auto& o = n["on_open"]) {
     if (!o.IsSequence()) bad(o, path + ".on_open", "expected a list");
     for (std::size_t i = 0; i < o.size(); ++i) {
-      const auto p = path + ".on_open[" + std::to_string(i) + "]";
-      allow_keys(o[i], p, {"notify", "open_breaker"});
-      if (o[i].size() != 1) bad(o[i], p, "one of notify or open_breaker");
+      const auto at = path + ".on_open[" + std::to_string(i) + "]";
+      allow_keys(o[i], at, {"notify", "open_breaker", "run_handler"});
+      if (o[i].size() != 1) bad(o[i], at, "one of notify, open_breaker or run_handler");
       if (o[i]["notify"]) {
-        action a{.kind = action_kind::notify, .name = str(o[i]["notify"], p + ".notify")};
-        known(o[i]["notify"], p + ".notify", a.name);
-        c.on_open.push_back(std::move(a));
+        action act{.kind = action_kind::notify, .name = str(o[i]["notify"], at + ".notify")};
+        known(o[i]["notify"], at + ".notify", act.name);
+        p.on_open.push_back(std::move(act));
+      } else if (o[i]["open_breaker"]) {
+        p.on_open.push_back({.kind = action_kind::open_breaker,
+                             .name = str(o[i]["open_breaker"], at + ".open_breaker")});
       } else {
-        c.on_open.push_back({.kind = action_kind::open_breaker,
-                             .name = str(o[i]["open_breaker"], p + ".open_breaker")});
+        p.on_open.push_back({.kind = action_kind::run_handler,
+                             .name = str(o[i]["run_handler"], at + ".run_handler")});
       }
+    }
+  }
+}
+
+incidents_config incidents_of(const YAML::Node& n, const std::string& path,
+                              const std::set<std::string>& receivers) {
+  allow_keys(n, path, {"ack_timeout", "escalation", "on_open", "policies"});
+  incident_policy dflt;
+  handling_of(n, path, receivers, dflt);
+  incidents_config c{.ack_timeout = dflt.ack_timeout,
+                     .escalation = std::move(dflt.escalation),
+                     .on_open = std::move(dflt.on_open)};
+  if (const auto& ps = n["policies"]) {
+    if (!ps.IsSequence()) bad(ps, path + ".policies", "expected a list");
+    if (ps.size() > 64) bad(ps, path + ".policies", "at most 64 policies");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      const auto p = path + ".policies[" + std::to_string(i) + "]";
+      allow_keys(ps[i], p, {"name", "matchers", "ack_timeout", "escalation", "on_open"});
+      incident_policy policy;
+      if (!ps[i]["name"]) bad(ps[i], p, "name is required");
+      policy.name = str(ps[i]["name"], p + ".name");
+      if (!is_valid_label_name(policy.name)) {
+        bad(ps[i]["name"], p + ".name", "a name of [a-zA-Z_][a-zA-Z0-9_]*");
+      }
+      if (!names.insert(policy.name).second) {
+        bad(ps[i]["name"], p + ".name", "duplicate policy name '" + policy.name + "'");
+      }
+      if (!ps[i]["matchers"])
+        bad(ps[i], p, "matchers are required (e.g. ['severity=\"critical\"'])");
+      policy.matchers = matchers(ps[i]["matchers"], p + ".matchers");
+      handling_of(ps[i], p, receivers, policy);
+      c.policies.push_back(std::move(policy));
     }
   }
   return c;

@@ -22,7 +22,35 @@ std::string_view to_string(incident_state s) noexcept {
 }
 
 incident_manager::incident_manager(const keel::clock& clock, incident_options opts)
-    : clock_(clock), opts_(std::move(opts)) {}
+    : clock_(clock), opts_(std::move(opts)) {
+  default_policy_ = {
+      .ack_timeout = opts_.ack_timeout, .escalation = opts_.escalation, .on_open = opts_.on_open};
+  policies_ = std::move(opts_.policies);
+}
+
+void incident_manager::set_policies(incident_policy default_policy,
+                                    std::vector<incident_policy> policies) {
+  std::lock_guard lock(mu_);
+  default_policy.name.clear();
+  default_policy_ = std::move(default_policy);
+  policies_ = std::move(policies);
+}
+
+const incident_policy& incident_manager::policy_for(const label_set& labels) const {
+  for (const auto& p : policies_) {
+    if (matches_all(p.matchers, labels)) return p;
+  }
+  return default_policy_;
+}
+
+const incident_policy& incident_manager::policy_named(std::string_view name) const {
+  if (!name.empty()) {
+    for (const auto& p : policies_) {
+      if (p.name == name) return p;
+    }
+  }
+  return default_policy_;
+}
 
 void incident_manager::register_handler(std::string name, handler h) {
   std::lock_guard lock(mu_);
@@ -86,16 +114,20 @@ std::vector<incident_notice> incident_manager::on_alert(const alert& a) {
     i.key = key;
     auto summary = a.annotations.get("summary");
     i.title = summary.empty() ? std::string(a.labels.get("alertname")) : std::string(summary);
+    i.severity = std::string(a.labels.get("severity"));
+    const incident_policy& policy = policy_for(a.labels);
+    i.policy = policy.name;
     i.opened_at = clock_.system_now();
     i.alerts.push_back(fp);
-    add_timeline(i, "opened", "keel", a.labels.to_string());
+    add_timeline(i, "opened", "keel",
+                 a.labels.to_string() + (policy.name.empty() ? "" : " policy " + policy.name));
     open_by_key_[key] = i.id;
     level_since_[i.id] = i.opened_at;
     snapshot = i;
     by_id_.emplace(i.id, std::move(i));
-    to_run = opts_.on_open;
-    if (!opts_.escalation.empty()) {
-      notices.push_back({snapshot.id, opts_.escalation.front(), "opened"});
+    to_run = policy.on_open;
+    if (!policy.escalation.empty()) {
+      notices.push_back({snapshot.id, policy.escalation.front(), "opened"});
     }
   }
   // Actions run outside the lock: a handler may call back into the manager.
@@ -244,11 +276,12 @@ std::vector<incident_notice> incident_manager::tick() {
   for (auto& [id, since] : level_since_) {
     incident& i = by_id_.at(id);
     if (i.state != incident_state::open) continue;
-    if (now - since < opts_.ack_timeout) continue;
-    if (i.escalation_level + 1 >= opts_.escalation.size()) continue;  // nobody left
+    const incident_policy& policy = policy_named(i.policy);
+    if (now - since < policy.ack_timeout) continue;
+    if (i.escalation_level + 1 >= policy.escalation.size()) continue;  // nobody left
     ++i.escalation_level;
     since = now;
-    const auto& receiver = opts_.escalation[i.escalation_level];
+    const auto& receiver = policy.escalation[i.escalation_level];
     add_timeline(i, "escalated", "keel", "to " + receiver);
     out.push_back({i.id, receiver, "escalated"});
   }
@@ -351,6 +384,8 @@ nlohmann::json to_record(const incident& i,
   nlohmann::json j{{"id", i.id},
                    {"key", i.key},
                    {"title", i.title},
+                   {"severity", i.severity},
+                   {"policy", i.policy},
                    {"state", to_string(i.state)},
                    {"opened_at", internal::to_ns(i.opened_at)},
                    {"acknowledged_by", i.acknowledged_by},
@@ -371,6 +406,8 @@ result<incident_change> incident_from_record(const nlohmann::json& j) {
     i.id = j.at("id").get<std::string>();
     i.key = j.at("key").get<std::string>();
     i.title = j.at("title").get<std::string>();
+    i.severity = j.value("severity", "");
+    i.policy = j.value("policy", "");
     const auto st = j.at("state").get<std::string>();
     i.state = st == "resolved"       ? incident_state::resolved
               : st == "acknowledged" ? incident_state::acknowledged

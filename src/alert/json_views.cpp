@@ -217,6 +217,8 @@ json to_json(const incident& i, bool with_timeline) {
   json j{{"id", i.id},
          {"key", i.key},
          {"title", i.title},
+         {"severity", i.severity},
+         {"policy", i.policy},
          {"state", to_string(i.state)},
          {"opened_at", format_rfc3339(i.opened_at)},
          {"escalation_level", i.escalation_level},

@@ -306,6 +306,7 @@ result<void> pipeline::build(const alerting_config& cfg) {
   io.ack_timeout = cfg.incidents.ack_timeout;
   io.escalation = cfg.incidents.escalation;
   io.on_open = cfg.incidents.on_open;
+  io.policies = cfg.incidents.policies;
   io.breaker_opener = [this](std::string_view name) -> result<void> {
     auto b = opts_.breakers->find(name);
     if (!b) return fail(codes::resource_not_found, "no breaker " + std::string(name));
@@ -621,6 +622,10 @@ result<void> pipeline::apply(const alerting_config& cfg) {
     if (!kept) (void)rules_->remove(n);
   }
   dispatcher_->set_inhibit_rules(cfg.inhibit_rules);
+  incidents_->set_policies({.ack_timeout = cfg.incidents.ack_timeout,
+                            .escalation = cfg.incidents.escalation,
+                            .on_open = cfg.incidents.on_open},
+                           cfg.incidents.policies);
   refresh_event_filters();
   {
     std::lock_guard lock(delivery_mu_);

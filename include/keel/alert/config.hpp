@@ -49,6 +49,7 @@ struct incidents_config {
   std::chrono::milliseconds ack_timeout{15 * 60'000};
   std::vector<std::string> escalation{};
   std::vector<action> on_open{};
+  std::vector<incident_policy> policies{};  // first match wins; else the above
 };
 
 // alerting_config

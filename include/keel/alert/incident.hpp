@@ -63,6 +63,8 @@ struct incident {
   std::string id{};
   std::string key{};  // service:code
   std::string title{};
+  std::string severity{};  // the opening alert's severity label
+  std::string policy{};    // the incident_policy that handles it; empty: the default
   incident_state state = incident_state::open;
   std::chrono::system_clock::time_point opened_at{};
   std::optional<std::chrono::system_clock::time_point> acknowledged_at{};
@@ -88,11 +90,28 @@ struct incident_notice {
   std::string reason{};  // "opened" or "escalated"
 };
 
-// incident_options
-struct incident_options {
+// incident_policy
+//
+// How the incidents of some alerts are handled, as seed 003's
+// IncidentManager policies: the first policy whose matchers all match the
+// opening alert's labels (severity, service, code, any label) takes the
+// incident, and keeps it for its life; an alert no policy matches gets the
+// default policy (incident_options' own ack_timeout, escalation, on_open).
+struct incident_policy {
+  std::string name{};
+  std::vector<matcher> matchers{};
   std::chrono::milliseconds ack_timeout{15 * 60'000};
   std::vector<std::string> escalation{};  // receivers, level 0 first
   std::vector<action> on_open{};
+};
+
+// incident_options
+struct incident_options {
+  // The default policy.
+  std::chrono::milliseconds ack_timeout{15 * 60'000};
+  std::vector<std::string> escalation{};  // receivers, level 0 first
+  std::vector<action> on_open{};
+  std::vector<incident_policy> policies{};  // tried in order before the default
   std::size_t max_timeline = 1000;
   std::size_t max_incidents = 10'000;  // resolved ones are dropped first
   audit_log* audit = nullptr;
@@ -132,6 +151,9 @@ class incident_manager {
   incident_manager(const keel::clock& clock, incident_options opts);
 
   void register_handler(std::string name, handler h);
+  // New policies (a reload). Open incidents keep their policy by name; one
+  // whose policy is gone is handled by the default from then on.
+  void set_policies(incident_policy default_policy, std::vector<incident_policy> policies);
 
   // A firing alert: opens an incident for its key (running on_open actions)
   // or adds the alert to the open one. Returns the notices to send.
@@ -170,6 +192,8 @@ class incident_manager {
 
  private:
   void add_timeline(incident& i, std::string kind, std::string actor, std::string detail);
+  const incident_policy& policy_for(const label_set& labels) const;  // under mu_
+  const incident_policy& policy_named(std::string_view name) const;  // under mu_
   void audit(std::string_view actor, std::string_view action, const incident& i);
 
   const keel::clock& clock_;
@@ -181,6 +205,8 @@ class incident_manager {
   std::map<std::string, handler, std::less<>> handlers_;
   std::uint64_t next_ = 0;
   std::set<std::string, std::less<>> dirty_;  // changed since take_changes()
+  incident_policy default_policy_;            // under mu_
+  std::vector<incident_policy> policies_;     // under mu_
 };
 
 }  // namespace keel::alert

@@ -68,12 +68,12 @@ class label_set {
 // Label names: [a-zA-Z_][a-zA-Z0-9_]*, at most 128 characters.
 bool is_valid_label_name(std::string_view n) noexcept;
 
-// matcher
-//
-// One condition on one label.
 // {"name": "value", ...}, for views.
 nlohmann::ordered_json to_json(const label_set& l);
 
+// matcher
+//
+// One condition on one label.
 struct matcher {
   enum class op { equal, not_equal, regex, not_regex };
   std::string name{};

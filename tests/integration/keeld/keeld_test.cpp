@@ -146,8 +146,13 @@ alerting:
                                hooks.url("/oncall") + R"yaml("}}
   route: {receiver: team, group_wait: 0s}
   incidents:
-    ack_timeout: 600ms
-    escalation: [team, oncall]
+    ack_timeout: 1h                # the default would never escalate here
+    escalation: [team]
+    policies:
+      - name: high_checkout
+        matchers: ['severity="high"', 'service="checkout"']
+        ack_timeout: 600ms
+        escalation: [team, oncall]
 )yaml"));
   std::this_thread::sleep_for(600ms);  // the rule binds at its first evaluation
   ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
@@ -177,6 +182,8 @@ alerting:
   auto incidents = json_of(k.admin("GET", "/api/v1/incidents"))["incidents"];
   ASSERT_EQ(incidents.size(), 1u) << incidents;
   EXPECT_EQ(incidents[0]["escalation_level"], 1);
+  EXPECT_EQ(incidents[0]["policy"], "high_checkout");
+  EXPECT_EQ(incidents[0]["severity"], "high");
   const auto id = incidents[0]["id"].get<std::string>();
   EXPECT_EQ(json_of(k.admin("POST", "/api/v1/incidents/" + id + "/acknowledge"))["state"],
             "acknowledged");

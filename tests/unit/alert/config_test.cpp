@@ -206,6 +206,54 @@ TEST(Config, RouteMustNameKnownReceivers) {
   EXPECT_NE(r.error().message().find("unknown receiver 'ghost'"), std::string::npos);
 }
 
+TEST(Config, IncidentPoliciesAreMatchedByLabelsEachWithItsHandling) {
+  constexpr std::string_view kReceivers = R"yaml(
+receivers:
+  - {name: slack, slack: {url: "http://127.0.0.1:9/hook"}}
+  - {name: pager, webhook: {url: "http://127.0.0.1:9/page"}}
+)yaml";
+  auto ok = load_config_yaml(std::string(kReceivers) + R"yaml(
+incidents:
+  escalation: [slack]
+  policies:
+    - name: critical_payments
+      matchers: ['severity="critical"', 'service=~"payments|checkout"']
+      ack_timeout: 5m
+      escalation: [pager, slack]
+      on_open: [{open_breaker: payments}]
+    - name: database
+      matchers: ['code="DATABASE_ERROR"']
+      escalation: [slack, pager]
+)yaml");
+  ASSERT_TRUE(ok) << ok.error().message();
+  ASSERT_EQ(ok->incidents.policies.size(), 2u);
+  const auto& p = ok->incidents.policies[0];
+  EXPECT_EQ(p.name, "critical_payments");
+  EXPECT_EQ(p.matchers.size(), 2u);
+  EXPECT_EQ(p.ack_timeout, std::chrono::minutes(5));
+  EXPECT_EQ(p.escalation, (std::vector<std::string>{"pager", "slack"}));
+  EXPECT_EQ(p.on_open.at(0).kind, action_kind::open_breaker);
+  EXPECT_EQ(ok->incidents.policies[1].ack_timeout, std::chrono::minutes(15));
+  EXPECT_EQ(ok->incidents.escalation, std::vector<std::string>{"slack"});
+
+  auto error_of = [&](std::string_view policies) {
+    auto r = load_config_yaml(std::string(kReceivers) + "incidents:\n  policies:\n" +
+                              std::string(policies));
+    return r ? std::string() : r.error().message();
+  };
+  EXPECT_NE(error_of("    - {name: a, matchers: ['x=\"y\"'], escalation: [ghost]}\n")
+                .find("incidents.policies[0].escalation[0]: unknown receiver 'ghost'"),
+            std::string::npos);
+  EXPECT_NE(error_of("    - {name: a}\n").find("matchers are required"), std::string::npos);
+  EXPECT_NE(
+      error_of("    - {name: a, matchers: ['x=\"y\"']}\n    - {name: a, matchers: ['x=\"z\"']}\n")
+          .find("duplicate policy name 'a'"),
+      std::string::npos);
+  EXPECT_NE(error_of("    - {name: a, matchers: ['x=\"y\"'], severity: high}\n")
+                .find("unknown key 'severity'"),
+            std::string::npos);
+}
+
 TEST(Config, IncidentPolicyNamesKnownReceiversAndActions) {
   constexpr std::string_view kReceivers = R"yaml(
 receivers:
@@ -238,8 +286,10 @@ incidents:
   EXPECT_NE(ghost.error().message().find("unknown receiver 'ghost'"), std::string::npos);
   EXPECT_FALSE(load_config_yaml(std::string(kReceivers) +
                                 "incidents:\n  on_open: [{notify: slack, open_breaker: b}]\n"));
-  EXPECT_FALSE(load_config_yaml(std::string(kReceivers) +
-                                "incidents:\n  on_open: [{run_handler: drain}]\n"));
+  const auto handler =
+      load_config_yaml(std::string(kReceivers) + "incidents:\n  on_open: [{run_handler: drain}]\n");
+  ASSERT_TRUE(handler) << handler.error().message();
+  EXPECT_EQ(handler->incidents.on_open.at(0).kind, action_kind::run_handler);
   EXPECT_FALSE(load_config_yaml("incidents:\n  ack_timeout: 0\n"));
 }
 

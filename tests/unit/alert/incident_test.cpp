@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "unit/alert/temp_dir.hpp"
 
 namespace keel::alert {
@@ -110,6 +112,72 @@ TEST_F(Incidents, TimelineRecordsEveryTransitionInOrder) {
 
 TEST_F(Incidents, UnknownIncidentIsNotFound) {
   EXPECT_EQ(mgr.acknowledge("inc-nope", "a").error(), codes::resource_not_found);
+}
+
+// Seed 003's policies: the first matching policy takes the incident, with
+// its own escalation chain and acknowledge timeout.
+TEST(IncidentPolicies, FirstMatchingPolicyHandlesTheIncidentForItsLife) {
+  manual_clock clock;
+  incident_manager mgr{clock,
+                       {.ack_timeout = 15min,
+                        .escalation = {"slack", "email"},
+                        .policies = {{.name = "critical",
+                                      .matchers = {parse_matcher(R"(severity="critical")").value()},
+                                      .ack_timeout = 5min,
+                                      .escalation = {"pager", "cto"}},
+                                     {.name = "payments",
+                                      .matchers = {parse_matcher(R"(service="payments")").value()},
+                                      .ack_timeout = 30min,
+                                      .escalation = {"payments-team", "payments-lead"}}}}};
+  auto critical = firing("checkout", "DATABASE_ERROR");
+  critical.labels.set("severity", "critical");
+  auto notices = mgr.on_alert(critical);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].receiver, "pager");
+  auto inc = mgr.open_for("checkout:DATABASE_ERROR").value();
+  EXPECT_EQ(inc.policy, "critical");
+  EXPECT_EQ(inc.severity, "critical");
+
+  EXPECT_EQ(mgr.on_alert(firing("payments", "TIMEOUT")).at(0).receiver, "payments-team");
+  EXPECT_EQ(mgr.on_alert(firing("search", "TIMEOUT")).at(0).receiver, "slack");  // default
+
+  clock.advance(5min);  // only the critical one is due
+  auto due = mgr.tick();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].receiver, "cto");
+  clock.advance(10min);  // the default's 15 min
+  due = mgr.tick();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].receiver, "email");
+  clock.advance(15min);  // payments' 30 min
+  due = mgr.tick();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].receiver, "payments-lead");
+
+  // A reload without the payments policy: its incident falls back to the
+  // default's handling from then on.
+  mgr.set_policies({.ack_timeout = 15min, .escalation = {"slack", "email", "cto"}}, {});
+  clock.advance(15min);
+  bool payments_escalated = false;
+  for (const auto& n : mgr.tick())
+    payments_escalated |= n.receiver == "cto";
+  EXPECT_TRUE(payments_escalated);
+}
+
+TEST(IncidentPolicies, PolicyAndSeveritySurviveTheStoredForm) {
+  manual_clock clock;
+  incident_manager mgr{clock,
+                       {.policies = {{.name = "critical",
+                                      .matchers = {parse_matcher(R"(severity="critical")").value()},
+                                      .escalation = {"pager"}}}}};
+  auto a = firing("checkout", "DATABASE_ERROR");
+  a.labels.set("severity", "critical");
+  (void)mgr.on_alert(a);
+  const auto inc = mgr.open_for("checkout:DATABASE_ERROR").value();
+  const auto back = incident_from_record(to_record(inc)).value();
+  EXPECT_EQ(back.current->policy, "critical");
+  EXPECT_EQ(back.current->severity, "critical");
+  EXPECT_EQ(to_json(inc, false).at("policy"), "critical");
 }
 
 TEST(IncidentActions, OnOpenActionsRunAndAreRecorded) {
