@@ -48,29 +48,31 @@ void add_monitoring_routes(http::router& r, service& svc) {
         return {};
       },
       kAdmin);
-  r.post(
-      base + "/circuit-breakers/reset/{service}",
-      [&svc](request& req, response& res) -> result<void> {
-        auto name = http::id_param(req, "service");
-        if (!name) return keel::fail(std::move(name.error()));
-        if (!svc.breakers().find(*name)) return keel::fail(not_found("circuit breaker", *name));
-        if (auto rr = svc.breakers().reset(*name); !rr) return rr;
-        svc.audit("circuit_breaker.reset", "breaker:" + std::string(*name));
-        res.set_json({{"reset", {*name}}});
-        return {};
-      },
-      kAdmin);
-  r.post(
-      base + "/circuit-breakers/reset-all",
-      [&svc](request&, response& res) {
-        json names = json::array();
-        for (const auto& n : svc.breakers().names()) {
-          if (svc.breakers().reset(n)) names.push_back(n);
-        }
-        svc.audit("circuit_breaker.reset_all", "breakers", {{"reset", names}});
-        res.set_json({{"reset", names}});
-      },
-      kAdmin);
+  r.post(base + "/circuit-breakers/reset/{service}",
+         on_worker(svc,
+                   [&svc](request& req, response& res) -> result<void> {
+                     auto name = http::id_param(req, "service");
+                     if (!name) return keel::fail(std::move(name.error()));
+                     if (!svc.breakers().find(*name))
+                       return keel::fail(not_found("circuit breaker", *name));
+                     if (auto rr = svc.breakers().reset(*name); !rr) return rr;
+                     svc.audit("circuit_breaker.reset", "breaker:" + std::string(*name));
+                     res.set_json({{"reset", {*name}}});
+                     return {};
+                   }),
+         kAdmin);
+  r.post(base + "/circuit-breakers/reset-all",
+         on_worker(svc,
+                   [&svc](request&, response& res) -> result<void> {
+                     json names = json::array();
+                     for (const auto& n : svc.breakers().names()) {
+                       if (svc.breakers().reset(n)) names.push_back(n);
+                     }
+                     svc.audit("circuit_breaker.reset_all", "breakers", {{"reset", names}});
+                     res.set_json({{"reset", names}});
+                     return result<void>{};
+                   }),
+         kAdmin);
   r.post(
       base + "/alerts/configure",
       [&svc](request& req, response& res) -> task<result<void>> {
@@ -136,28 +138,29 @@ void add_logger_routes(http::router& r, service& svc) {
         res.set_json({{"loggers", items}});
       },
       kAdmin);
-  r.put(
-      "/admin/api/loggers/{name}",
-      [&svc](request& req, response& res) -> result<void> {
-        auto name = http::id_param(req, "name");
-        if (!name) return keel::fail(std::move(name.error()));
-        auto body = object_body(req);
-        if (!body) return keel::fail(std::move(body.error()));
-        auto lv = string_member(*body, "level", 16);
-        if (!lv) return keel::fail(std::move(lv.error()));
-        const auto level = keel::log::parse_level(*lv);
-        if (!level) {
-          return keel::fail(keel::error(keel::codes::field_validation_error,
-                                        "level: trace, debug, info, warn, error or critical")
-                                .with_detail("field", "level"));
-        }
-        const std::string logger = *name == "root" ? "" : std::string(*name);
-        keel::log::set_level(logger, *level);
-        svc.audit("logger.set_level", "logger:" + std::string(*name), {{"level", *lv}});
-        res.set_json({{"name", *name}, {"level", keel::log::to_string(*level)}});
-        return {};
-      },
-      kAdmin);
+  r.put("/admin/api/loggers/{name}",
+        on_worker(svc,
+                  [&svc](request& req, response& res) -> result<void> {
+                    auto name = http::id_param(req, "name");
+                    if (!name) return keel::fail(std::move(name.error()));
+                    auto body = object_body(req);
+                    if (!body) return keel::fail(std::move(body.error()));
+                    auto lv = string_member(*body, "level", 16);
+                    if (!lv) return keel::fail(std::move(lv.error()));
+                    const auto level = keel::log::parse_level(*lv);
+                    if (!level) {
+                      return keel::fail(
+                          keel::error(keel::codes::field_validation_error,
+                                      "level: trace, debug, info, warn, error or critical")
+                              .with_detail("field", "level"));
+                    }
+                    const std::string logger = *name == "root" ? "" : std::string(*name);
+                    keel::log::set_level(logger, *level);
+                    svc.audit("logger.set_level", "logger:" + std::string(*name), {{"level", *lv}});
+                    res.set_json({{"name", *name}, {"level", keel::log::to_string(*level)}});
+                    return {};
+                  }),
+        kAdmin);
 }
 
 }  // namespace

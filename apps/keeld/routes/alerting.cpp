@@ -114,33 +114,34 @@ void add_silence_routes(http::router& r, service& svc) {
         res.set_json({{"silences", items}});
       },
       kAdmin);
-  r.post(
-      "/api/v1/silences",
-      [&svc](request& req, response& res) -> result<void> {
-        auto body = req.json();
-        if (!body) return keel::fail(std::move(body.error()));
-        const auto now = svc.clock().system_now();
-        auto s = keel::alert::silence_from_json(*body, now);
-        if (!s) return keel::fail(std::move(s.error()));
-        auto id = svc.alerting().add_silence(*s);
-        if (!id) return keel::fail(std::move(id.error()));
-        s->id = *id;
-        svc.audit("silence.create", "silence:" + *id, {{"matchers", (*body)["matchers"]}});
-        res.set_json(to_json(*s, now), 201);
-        return {};
-      },
-      kAdmin);
-  r.del(
-      "/api/v1/silences/{id}",
-      [&svc](request& req, response& res) -> result<void> {
-        auto id = http::id_param(req, "id");
-        if (!id) return keel::fail(std::move(id.error()));
-        if (auto e = svc.alerting().expire_silence(*id); !e) return e;
-        svc.audit("silence.expire", "silence:" + std::string(*id));
-        res.set_status(204);
-        return {};
-      },
-      kAdmin);
+  r.post("/api/v1/silences",
+         on_worker(
+             svc,
+             [&svc](request& req, response& res) -> result<void> {
+               auto body = req.json();
+               if (!body) return keel::fail(std::move(body.error()));
+               const auto now = svc.clock().system_now();
+               auto s = keel::alert::silence_from_json(*body, now);
+               if (!s) return keel::fail(std::move(s.error()));
+               auto id = svc.alerting().add_silence(*s);
+               if (!id) return keel::fail(std::move(id.error()));
+               s->id = *id;
+               svc.audit("silence.create", "silence:" + *id, {{"matchers", (*body)["matchers"]}});
+               res.set_json(to_json(*s, now), 201);
+               return {};
+             }),
+         kAdmin);
+  r.del("/api/v1/silences/{id}",
+        on_worker(svc,
+                  [&svc](request& req, response& res) -> result<void> {
+                    auto id = http::id_param(req, "id");
+                    if (!id) return keel::fail(std::move(id.error()));
+                    if (auto e = svc.alerting().expire_silence(*id); !e) return e;
+                    svc.audit("silence.expire", "silence:" + std::string(*id));
+                    res.set_status(204);
+                    return {};
+                  }),
+        kAdmin);
 }
 
 // POST /api/v1/incidents/{id}/{acknowledge,resolve}.
@@ -177,12 +178,14 @@ void add_incident_routes(http::router& r, service& svc) {
         return {};
       },
       kAdmin);
-  r.post(
-      "/api/v1/incidents/{id}/acknowledge",
-      [&svc](request& req, response& res) { return incident_step(svc, true, req, res); }, kAdmin);
-  r.post(
-      "/api/v1/incidents/{id}/resolve",
-      [&svc](request& req, response& res) { return incident_step(svc, false, req, res); }, kAdmin);
+  r.post("/api/v1/incidents/{id}/acknowledge",
+         on_worker(svc, [&svc](request& req,
+                               response& res) { return incident_step(svc, true, req, res); }),
+         kAdmin);
+  r.post("/api/v1/incidents/{id}/resolve",
+         on_worker(svc, [&svc](request& req,
+                               response& res) { return incident_step(svc, false, req, res); }),
+         kAdmin);
 }
 
 result<keel::alert::notification_query> notification_query_of(const request& req) {
@@ -250,10 +253,15 @@ void add_notification_routes(http::router& r, service& svc) {
           co_return keel::fail(not_found("dead letter", *id));
         auto d = svc.alerting().store();
         if (!d) co_return keel::fail(svc.alerting().store_unavailable());
-        auto queued = co_await svc.workers().run([&] { return d->outbox->requeue(dead_id); });
+        auto queued = co_await svc.workers().run([&]() -> result<std::int64_t> {
+          auto q = d->outbox->requeue(dead_id);
+          if (q) {
+            svc.audit("dead_letter.requeue", "dead_letter:" + std::string(*id),
+                      {{"outbox_id", *q}});
+          }
+          return q;
+        });
         if (!queued) co_return keel::fail(std::move(queued.error()));
-        svc.audit("dead_letter.requeue", "dead_letter:" + std::string(*id),
-                  {{"outbox_id", *queued}});
         res.set_json({{"requeued", dead_id}, {"outbox_id", *queued}});
         co_return result<void>{};
       },

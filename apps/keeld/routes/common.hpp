@@ -37,6 +37,16 @@ inline keel::error not_found(std::string_view what, std::string_view id) {
       .with_detail("id", std::string(id));
 }
 
+// A handler whose body runs on a worker thread: what it writes to the store
+// (the audit trail, silences) never blocks an I/O thread. `f` is a
+// sync handler, result<void>(request&, response&).
+template <class F>
+auto on_worker(service& svc, F f) {
+  return [&svc, f = std::move(f)](request& req, response& res) -> task<result<void>> {
+    co_return co_await svc.workers().run([&]() -> result<void> { return f(req, res); });
+  };
+}
+
 // A string member of a JSON object, at most `max` bytes; `dflt` when absent.
 result<std::string> string_member(const json& body, std::string_view key, std::size_t max,
                                   std::string dflt = {});

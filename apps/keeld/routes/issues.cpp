@@ -98,7 +98,8 @@ void add_issue_routes(http::router& r, service& svc) {
   for (const std::string_view action : {"resolve", "ignore", "reopen"}) {
     r.post(
         "/api/v1/issues/{id}/" + std::string(action),
-        [&svc, action](request& req, response& res) { return transition(svc, action, req, res); },
+        on_worker(svc, [&svc, action](request& req,
+                                      response& res) { return transition(svc, action, req, res); }),
         kAdmin);
   }
 }
