@@ -1147,6 +1147,20 @@ void pipeline::drain_self_events() {
 
 // ---- silences, audit, test notifications ----
 
+result<void> pipeline::set_issue_status(std::string_view fingerprint, issue_action action,
+                                        ignore_options ignore) {
+  auto d = store();
+  if (!d) return fail(store_unavailable());
+  result<void> done = action == issue_action::resolve  ? tracker_->resolve(fingerprint)
+                      : action == issue_action::reopen ? tracker_->reopen(fingerprint)
+                                                       : tracker_->ignore(fingerprint, ignore);
+  if (!done) return done;
+  auto flushed = d->store->flush();
+  on_store_write(flushed, "flush");
+  if (!flushed) return fail(store_unavailable());
+  return ok();
+}
+
 result<std::string> pipeline::add_silence(silence s) {
   auto d = store();
   if (!d) return fail(store_unavailable());

@@ -20,22 +20,20 @@ result<keel::alert::top_order> order_of(const request& req) {
 result<void> transition(service& svc, std::string_view action, request& req, response& res) {
   auto id = http::id_param(req, "id");
   if (!id) return keel::fail(std::move(id.error()));
-  auto& tracker = svc.alerting().tracker();
-  result<void> done;
-  if (action == "resolve") {
-    done = tracker.resolve(*id);
-  } else if (action == "reopen") {
-    done = tracker.reopen(*id);
-  } else {
+  using action_t = keel::alert::pipeline::issue_action;
+  keel::alert::ignore_options o;
+  action_t act = action == "resolve"  ? action_t::resolve
+                 : action == "reopen" ? action_t::reopen
+                                      : action_t::ignore;
+  if (act == action_t::ignore) {
     auto count = http::count_query(req, "count", {.dflt = 0, .min = 1});
     if (!count) return keel::fail(std::move(count.error()));
-    keel::alert::ignore_options o;
     if (*count > 0) o.for_count = *count;
-    done = tracker.ignore(*id, o);
   }
+  auto done = svc.alerting().set_issue_status(*id, act, o);
   if (!done) return done;
   svc.audit("issue." + std::string(action), "issue:" + std::string(*id));
-  res.set_json(to_json(*tracker.group(*id), false));
+  res.set_json(to_json(*svc.alerting().tracker().group(*id), false));
   return {};
 }
 

@@ -184,6 +184,14 @@ class pipeline {
   // Silences are saved before they take effect; SERVICE_UNAVAILABLE while
   // the store is not open (a silence that would end at the next restart is
   // refused, not half-made).
+  // An issue's (error group's) status set by a person: resolve, ignore (for
+  // a count or until a time) or reopen, written to the store before it
+  // returns (an answered change survives SIGKILL). RESOURCE_NOT_FOUND for an
+  // unknown group; SERVICE_UNAVAILABLE when the store could not take it
+  // (the change stands in memory and is written at the next flush).
+  enum class issue_action : std::uint8_t { resolve, ignore, reopen };
+  [[nodiscard]] result<void> set_issue_status(std::string_view fingerprint, issue_action action,
+                                              ignore_options ignore = {});
   [[nodiscard]] result<std::string> add_silence(silence s);
   [[nodiscard]] result<void> expire_silence(std::string_view id);
 

@@ -534,6 +534,24 @@ TEST(Keeld, ItsOwnServerErrorsBecomeItsOwnErrorEvents) {
   EXPECT_EQ(stats["by_code"].value("INTERNAL_ERROR", 0), 3) << stats;
 }
 
+TEST(Keeld, IssueStatesComeBackAfterSigkill) {
+  keeld_instance k;
+  auto first = json_of(k.post_json("/api/v1/events", kEvent));
+  const auto resolved = first["events"][0]["issue"].get<std::string>();
+  auto second = json_of(k.post_json(
+      "/api/v1/events", R"({"service":"search","code":"TIMEOUT","message":"upstream slow"})"));
+  const auto ignored = second["events"][0]["issue"].get<std::string>();
+  ASSERT_EQ(k.admin("POST", "/api/v1/issues/" + resolved + "/resolve").status, 200);
+  ASSERT_EQ(k.admin("POST", "/api/v1/issues/" + ignored + "/ignore?count=5").status, 200);
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  EXPECT_EQ(json_of(k.admin("GET", "/api/v1/issues/" + resolved))["status"], "resolved");
+  EXPECT_EQ(json_of(k.admin("GET", "/api/v1/issues/" + ignored))["status"], "ignored");
+  // A new event of the resolved issue is a regression, as before the kill.
+  auto again = json_of(k.post_json("/api/v1/events", kEvent));
+  EXPECT_EQ(again["events"][0]["regression"], true) << again;
+}
+
 TEST(Keeld, ErrorStatsAndRecentErrorsComeBackAfterSigkill) {
   keeld_instance k;
   for (int i = 0; i < 4; ++i)
