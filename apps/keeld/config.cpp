@@ -2,6 +2,7 @@
 
 #include "keel/config/yaml_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -180,7 +181,12 @@ keel::result<void> apply(config& c, std::string_view name, std::string_view valu
     if (!l) return wrong("unknown level");
     c.log_level = *l;
   } else if (name == "KEEL_ADMIN_TOKEN") {
-    if (value.size() < 16 || value.size() > 256) return wrong("must be 16..256 characters");
+    // It travels in an Authorization header: visible ASCII only.
+    const bool visible =
+        std::all_of(value.begin(), value.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+    if (value.size() < 16 || value.size() > 256 || !visible) {
+      return wrong("must be 16..256 visible ASCII characters");
+    }
     c.admin_token = std::string(value);
   }
   return {};

@@ -760,6 +760,14 @@ TEST(Keeld, VersionComesFromTheBuildAndUsageErrorsExitTwo) {
   EXPECT_EQ(out, "keeld " KEEL_VERSION "\n");
   keel::testing::child_process bad(KEELD_BINARY, {"--no-such-flag"}, {}, d.path() / "bad.out");
   EXPECT_EQ(bad.wait(), 2);
+  // A token that cannot travel in a header is a usage error, not a crash.
+  keel::testing::child_process token(
+      KEELD_BINARY, {"--listen", "127.0.0.1:0", "--data-dir", (d.path() / "var").string()},
+      {{"KEEL_ADMIN_TOKEN", "abcdefghijklmnop\x7f"}}, d.path() / "token.out");
+  EXPECT_EQ(token.wait(), 2);
+  std::ifstream in2(d.path() / "token.out");
+  const std::string said(std::istreambuf_iterator<char>(in2), {});
+  EXPECT_THAT(said, HasSubstr("KEEL_ADMIN_TOKEN: must be 16..256 visible ASCII characters"));
 }
 
 }  // namespace
