@@ -233,12 +233,18 @@ keel::result<config> parse_config(std::string_view yaml) {
           if (doc["environment"]) c.environment = text(doc["environment"], "environment");
           if (doc["server"]) read_server(doc["server"], c);
           if (const auto& s = doc["storage"]) {
-            allow_keys(s, "storage", {"data_dir", "retention"});
+            allow_keys(s, "storage", {"data_dir", "retention", "audit_retention"});
             if (s["data_dir"]) c.data_dir = text(s["data_dir"], "storage.data_dir");
             if (s["retention"]) {
               c.retention = duration(s["retention"], "storage.retention");
               if (c.retention < milliseconds(60'000)) {
                 bad(s["retention"], "storage.retention", "at least 1m");
+              }
+            }
+            if (s["audit_retention"]) {
+              c.audit_retention = duration(s["audit_retention"], "storage.audit_retention");
+              if (c.audit_retention < milliseconds(86'400'000)) {
+                bad(s["audit_retention"], "storage.audit_retention", "at least 1d");
               }
             }
           }

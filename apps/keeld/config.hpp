@@ -66,6 +66,9 @@ struct config {
   // Events, delivered notifications and dead letters older than this are
   // pruned (groups keep their counts; dead letters stay). storage.retention.
   std::chrono::milliseconds retention{30LL * 24 * 3600 * 1000};
+  // Audit entries older than this are pruned, the chain anchored at the
+  // last one removed. storage.audit_retention.
+  std::chrono::milliseconds audit_retention{365LL * 24 * 3600 * 1000};
 
   // logging
   keel::log::level log_level = keel::log::level::info;

@@ -4,6 +4,8 @@
 //   keeld [--listen HOST:PORT] [--data-dir DIR] [--config FILE] [--io-threads N]
 //         [--log-level LEVEL] [--port-file FILE]
 //   keeld check-config FILE
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -48,6 +50,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "keeld: %s\n", std::string(cfg.error().message()).c_str());
     return 2;
   }
+
+  // Everything keeld writes (the database and its WAL, logs, the admin
+  // token) holds events, notification bodies and receiver URLs with keys:
+  // its own user's only, whatever umask it was started with.
+  ::umask(077);
 
   // The signals keeld acts on are taken by sigwait() below, on this thread:
   // block them before any other thread exists so every thread inherits it.

@@ -15,19 +15,6 @@ void add_routes(keel::http::router& r, service& svc) {
 
 namespace routes {
 
-result<std::string> string_member(const json& body, std::string_view key, std::size_t max,
-                                  std::string dflt) {
-  const auto it = body.find(key);
-  if (it == body.end()) return dflt;
-  if (!it->is_string() || it->get_ref<const std::string&>().size() > max) {
-    return keel::fail(keel::error(keel::codes::field_validation_error,
-                                  "'" + std::string(key) + "' must be a string of at most " +
-                                      std::to_string(max) + " bytes")
-                          .with_detail("field", std::string(key)));
-  }
-  return it->get<std::string>();
-}
-
 result<json> object_body(const request& req) {
   auto body = req.json();
   if (!body) return keel::fail(std::move(body.error()));

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "keel/alert/alerts_collector.hpp"
+#include "keel/alert/pipeline_checks.hpp"
 #include "keel/alert/receiver.hpp"
 #include "keel/alert/resilient_delivery_policy.hpp"
 #include "keel/core/ids.hpp"
@@ -169,6 +170,7 @@ keel::result<void> service::build() {
                                     .evaluation_interval = cfg_.evaluation_interval,
                                     .dispatch_interval = cfg_.dispatch_interval,
                                     .retention = cfg_.retention,
+                                    .audit_retention = cfg_.audit_retention,
                                     .series = {metrics_source_.get()},
                                     .metrics = &metrics_,
                                     .breakers = &breakers_,
@@ -231,57 +233,19 @@ keel::result<void> service::build() {
 }
 
 keel::result<void> service::add_health_checks(bool dir_ok) {
-  auto* svc = this;
-  auto store_check = [svc](const keel::health::check_context&) {
-    const auto h = svc->pipeline_->health();
-    if (!h.store_open) return keel::health::check_result::fail("store not open (degraded)");
-    if (!h.store_problem.empty()) {
-      return keel::health::check_result::fail("store refuses writes: " + h.store_problem);
-    }
-    return keel::health::check_result::pass();
-  };
-  // A receiver that cannot be reached is a warning, naming it, until a
-  // delivery to it succeeds: its notifications wait in the outbox.
-  auto receivers_check = [svc](const keel::health::check_context&) {
-    const auto h = svc->pipeline_->health();
-    if (h.failing_receivers.empty()) return keel::health::check_result::pass();
-    std::string text = "failing:";
-    for (const auto& r : h.failing_receivers)
-      text +=
-          " " + r.name + " (" + std::to_string(r.consecutive_failures) + "x, " + r.last_error + ")";
-    return keel::health::check_result::warn(text);
-  };
-  auto loop_check = [svc](const keel::health::check_context&) {
-    return svc->pipeline_->health().loop_running || !svc->started_
-               ? keel::health::check_result::pass()
-               : keel::health::check_result::fail("alert loop not running");
-  };
+  if (auto r = keel::alert::add_pipeline_checks(*health_, *pipeline_); !r) return r;
   auto add = [&](keel::health::check_options o, keel::health::check_fn f) -> keel::result<void> {
     if (auto r = health_->add(std::move(o), std::move(f)); !r) return keel::fail(r.error());
     return {};
   };
-  if (auto r =
-          add({.name = "store", .component_type = "datastore", .critical = false}, store_check);
-      !r)
-    return r;
-  if (auto r = add({.name = "receivers", .component_type = "component", .critical = false},
-                   receivers_check);
-      !r)
-    return r;
   if (auto r = add({.name = "disk", .component_type = "system", .critical = false},
                    keel::health::disk_space_check(
                        dir_ok ? cfg_.data_dir.string() : std::string("."),
                        {.fail_below_bytes = 64ull << 20, .warn_below_bytes = 512ull << 20}));
       !r)
     return r;
-  if (auto r = add({.name = "targets", .component_type = "component", .critical = true},
-                   [svc](const keel::health::check_context&) { return svc->prober_->health(); });
-      !r)
-    return r;
-  return add({.name = "alert_loop",
-              .component_type = "component",
-              .probes = keel::health::probe::liveness | keel::health::probe::readiness},
-             loop_check);
+  return add({.name = "targets", .component_type = "component", .critical = true},
+             [svc = this](const keel::health::check_context&) { return svc->prober_->health(); });
 }
 
 keel::result<void> service::reload(const config& cfg) {
@@ -322,23 +286,6 @@ void service::audit(std::string_view action, std::string_view resource,
   const auto ctx = keel::current_context();
   pipeline_->audit("admin", action, resource, ctx ? ctx->request_id.view() : std::string_view{},
                    std::move(details));
-}
-
-std::shared_ptr<const service::rendered_health> service::health_view(keel::health::view v) {
-  auto& slot = health_cache_[static_cast<std::size_t>(v)];
-  const auto now = clock_.steady_now();
-  auto cached = slot.load(std::memory_order_acquire);
-  if (cached && now - cached->rendered_at < health_render_interval) return cached;
-  // Concurrent misses may each render once; the last store wins. Harmless,
-  // and it keeps the hit path free of any lock.
-  const auto report = health_->run(v);
-  auto fresh = std::make_shared<rendered_health>(
-      rendered_health{.body = report.to_health_json({.service_id = cfg_.service_name,
-                                                     .version = std::string(keel::version())}),
-                      .status = report.http_status(),
-                      .rendered_at = now});
-  slot.store(fresh, std::memory_order_release);
-  return fresh;
 }
 
 nlohmann::json service::target_states() const { return prober_->states(); }

@@ -73,17 +73,6 @@ class service {
   // Appends to the audit trail as the admin, with this request's id.
   void audit(std::string_view action, std::string_view resource,
              nlohmann::ordered_json details = nlohmann::ordered_json::object());
-  // rendered_health — a health report rendered as health+json.
-  struct rendered_health {
-    std::string body;
-    int status = 200;
-    keel::clock::steady_time rendered_at{};
-  };
-  // The report of `v` as served by /health*: rendered at most once per
-  // health_render_interval and shared by every request in between, so a
-  // probe flood costs a pointer copy, not a report (the checks themselves
-  // are cached by the registry for the same interval).
-  std::shared_ptr<const rendered_health> health_view(keel::health::view v);
   // The monitored targets' states, for the admin API.
   nlohmann::json target_states() const;
 
@@ -109,9 +98,6 @@ class service {
   std::unique_ptr<keel::http::server> server_;
   std::unique_ptr<target_prober> prober_;
   std::string admin_token_;
-
-  static constexpr std::chrono::milliseconds health_render_interval{1'000};
-  std::atomic<std::shared_ptr<const rendered_health>> health_cache_[4];
 
   std::atomic<bool> stopped_{false};
   std::atomic<bool> started_{false};

@@ -119,27 +119,25 @@ result<std::vector<audit_entry>> read_entries(internal::db& d, std::int64_t afte
   if (!s) return fail(s.error());
   (*s)->bind(1, after).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   std::vector<audit_entry> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    const auto& q = **s;
-    audit_entry e;
-    e.seq = q.int64(0);
-    e.time = std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::nanoseconds(q.int64(1))));
-    e.record.actor = q.text(2);
-    e.record.action = q.text(3);
-    e.record.resource = q.text(4);
-    e.record.outcome = q.text(5);
-    e.record.request_id = q.text(6);
-    // Kept as text for hashing; parsed for callers below.
-    e.record.details = nlohmann::ordered_json(q.text(7));
-    e.prev_hash = q.text(8);
-    e.hash = q.text(9);
-    out.push_back(std::move(e));
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& q) {
+        audit_entry e;
+        e.seq = q.int64(0);
+        e.time = std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::nanoseconds(q.int64(1))));
+        e.record.actor = q.text(2);
+        e.record.action = q.text(3);
+        e.record.resource = q.text(4);
+        e.record.outcome = q.text(5);
+        e.record.request_id = q.text(6);
+        // Kept as text for hashing; parsed for callers below.
+        e.record.details = nlohmann::ordered_json(q.text(7));
+        e.prev_hash = q.text(8);
+        e.hash = q.text(9);
+        out.push_back(std::move(e));
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -168,22 +166,82 @@ result<audit_head> audit_log::head() {
   return audit_head{(*s)->int64(0), (*s)->text(1)};
 }
 
+namespace {
+
+result<audit_head> read_anchor(internal::db& d) {
+  auto s = d.prepare("SELECT seq, hash FROM audit_anchor WHERE id = 1");
+  if (!s) return fail(s.error());
+  auto row = (*s)->step();
+  if (!row) return fail(row.error());
+  if (!*row) return audit_head{0, kZeroHash};
+  return audit_head{(*s)->int64(0), (*s)->text(1)};
+}
+
+}  // namespace
+
+result<audit_head> audit_log::anchor() {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  return read_anchor(d);
+}
+
+result<std::uint64_t> audit_log::prune_before(std::chrono::system_clock::time_point t,
+                                              std::size_t limit) {
+  auto& d = st_.db();
+  std::lock_guard lock(d.mutex());
+  internal::transaction tx(d);
+  if (auto b = tx.begin(); !b) return fail(b.error());
+  // The oldest entries by seq (the chain's order), up to the first one
+  // recorded at or after `t`; the newest stays, as append()'s predecessor.
+  auto s = d.prepare(
+      "SELECT seq, ts, hash FROM audit WHERE seq < (SELECT MAX(seq) FROM audit)"
+      " ORDER BY seq LIMIT ?");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  const auto cutoff = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
+  std::optional<audit_head> last;
+  std::uint64_t n = 0;
+  for (;;) {
+    auto row = (*s)->step();
+    if (!row) return fail(row.error());
+    if (!*row || (*s)->int64(1) >= cutoff.count()) break;
+    last = audit_head{(*s)->int64(0), (*s)->text(2)};
+    ++n;
+  }
+  if (!last) return std::uint64_t{0};
+  auto del = d.prepare("DELETE FROM audit WHERE seq <= ?");
+  if (!del) return fail(del.error());
+  (*del)->bind(1, last->seq);
+  if (auto r = (*del)->step(); !r) return fail(r.error());
+  auto set = d.prepare("INSERT OR REPLACE INTO audit_anchor(id, seq, hash) VALUES(1, ?, ?)");
+  if (!set) return fail(set.error());
+  (*set)->bind(1, last->seq).bind(2, last->hash);
+  if (auto r = (*set)->step(); !r) return fail(r.error());
+  if (auto c = tx.commit(); !c) return fail(c.error());
+  return n;
+}
+
 result<audit_verification> audit_log::verify(const std::optional<audit_head>& expected_head) {
   std::vector<audit_entry> all;
+  audit_head from;
   {
     auto& d = st_.db();
     std::lock_guard lock(d.mutex());
+    auto a = read_anchor(d);
+    if (!a) return fail(a.error());
+    from = std::move(*a);
     auto r = read_entries(d, 0, SIZE_MAX);
     if (!r) return fail(r.error());
     all = std::move(*r);
   }
   audit_verification v;
   v.entries = all.size();
+  v.pruned_through = from.seq;
   std::unordered_map<std::string, std::size_t> position;  // hash -> index
   position.reserve(all.size());
   for (std::size_t i = 0; i < all.size(); ++i)
     position.emplace(all[i].hash, i);
-  std::string prev = kZeroHash;
+  std::string prev = from.hash;
   for (std::size_t i = 0; i < all.size(); ++i) {
     const auto& e = all[i];
     const auto ts =
@@ -205,7 +263,14 @@ result<audit_verification> audit_log::verify(const std::optional<audit_head>& ex
     }
     prev = e.hash;
   }
-  if (expected_head && expected_head->seq > 0) {
+  if (expected_head && expected_head->seq > 0 && expected_head->seq <= from.seq) {
+    // Pruned since: the anchor can still tell whether it was the same chain.
+    if (expected_head->seq == from.seq && expected_head->hash != from.hash) {
+      v.ok = false;
+      v.first_bad_seq = from.seq;
+      v.problem = audit_problem::edited;
+    }
+  } else if (expected_head && expected_head->seq > 0) {
     const audit_entry* at = nullptr;
     for (const auto& e : all) {
       if (e.seq == expected_head->seq) at = &e;

@@ -11,6 +11,7 @@
 #include "keel/alert/outbox.hpp"
 #include "keel/alert/rule.hpp"
 #include "keel/alert/rule_engine.hpp"
+#include "keel/core/json_member.hpp"
 #include "keel/core/rfc3339.hpp"
 
 namespace keel::alert {
@@ -27,7 +28,9 @@ json matcher_list(const std::vector<matcher>& ms) {
   return j;
 }
 
-json pairs_json(const std::vector<std::pair<std::string, std::string>>& pairs) {
+// An object of name/value pairs: a label_set, or a rule's templated labels.
+template <class Pairs>
+json object_of(const Pairs& pairs) {
   json j = json::object();
   for (const auto& [k, v] : pairs)
     j[k] = v;
@@ -38,20 +41,6 @@ json selector_json(const selector& s) {
   return {{"metric", s.metric}, {"matchers", matcher_list(s.matchers)}};
 }
 
-// A string member of `body`, at most `max` bytes; `dflt` when absent.
-result<std::string> string_member(const json& body, std::string_view key, std::size_t max,
-                                  std::string dflt = {}) {
-  const auto it = body.find(key);
-  if (it == body.end()) return dflt;
-  if (!it->is_string() || it->get_ref<const std::string&>().size() > max) {
-    return fail(error(codes::field_validation_error, "'" + std::string(key) +
-                                                         "' must be a string of at most " +
-                                                         std::to_string(max) + " bytes")
-                    .with_detail("field", std::string(key)));
-  }
-  return it->get<std::string>();
-}
-
 error field_error(std::string_view field, std::string message) {
   return error(codes::field_validation_error, std::move(message))
       .with_detail("field", std::string(field));
@@ -59,12 +48,7 @@ error field_error(std::string_view field, std::string message) {
 
 }  // namespace
 
-json to_json(const label_set& l) {
-  json j = json::object();
-  for (const auto& [k, v] : l)
-    j[k] = v;
-  return j;
-}
+json to_json(const label_set& l) { return object_of(l); }
 
 json to_json(const rule& r) {
   const auto& c = r.cond;
@@ -84,8 +68,8 @@ json to_json(const rule& r) {
   if (c.by) j["by"] = *c.by;
   j["for_ms"] = r.for_duration.count();
   j["keep_firing_for_ms"] = r.keep_firing_for.count();
-  j["labels"] = pairs_json(r.labels);
-  j["annotations"] = pairs_json(r.annotations);
+  j["labels"] = object_of(r.labels);
+  j["annotations"] = object_of(r.annotations);
   return j;
 }
 
@@ -195,6 +179,7 @@ json to_json(const audit_entry& e) {
 json to_json(const audit_verification& v) {
   return {{"ok", v.ok},
           {"entries", v.entries},
+          {"pruned_through", v.pruned_through},
           {"first_bad_seq", v.first_bad_seq},
           {"problem", to_string(v.problem)}};
 }

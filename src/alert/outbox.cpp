@@ -32,12 +32,8 @@ outbox_message read_message(const internal::stmt& q) {
 
 result<std::vector<outbox_message>> read_messages(internal::stmt& s) {
   std::vector<outbox_message> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(read_message(s));
-  }
+  if (auto r = s.each_row([&](const internal::stmt& q) { out.push_back(read_message(q)); }); !r)
+    return fail(r.error());
   return out;
 }
 
@@ -205,15 +201,13 @@ result<std::vector<dead_letter>> outbox::dead_letters(std::size_t limit) {
   if (!s) return fail(s.error());
   (*s)->bind(1, static_cast<std::int64_t>(limit));
   std::vector<keel::alert::dead_letter> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    const auto& q = **s;
-    out.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4),
-                   static_cast<std::uint32_t>(q.int64(5)), from_ns(q.int64(6)), from_ns(q.int64(7)),
-                   q.text(8)});
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& q) {
+        out.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4),
+                       static_cast<std::uint32_t>(q.int64(5)), from_ns(q.int64(6)),
+                       from_ns(q.int64(7)), q.text(8)});
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -250,23 +244,21 @@ result<std::vector<notification_record>> outbox::log(const notification_query& q
       .bind(3, outcome)
       .bind(4, static_cast<std::int64_t>(std::min<std::size_t>(q.limit, 1000)));
   std::vector<notification_record> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    const auto& r = **s;
-    out.push_back(
-        {.id = r.int64(0),
-         .receiver = r.text(1),
-         .dedup_key = r.text(2),
-         .content_type = r.text(3),
-         .body_bytes = static_cast<std::uint64_t>(r.int64(4)),
-         .outcome = static_cast<notification_outcome>(std::clamp<std::int64_t>(r.int64(5), 0, 2)),
-         .attempts = static_cast<std::uint32_t>(r.int64(6)),
-         .created_at = from_ns(r.int64(7)),
-         .finished_at = from_ns(r.int64(8)),
-         .detail = r.text(9)});
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& row) {
+        out.push_back({.id = row.int64(0),
+                       .receiver = row.text(1),
+                       .dedup_key = row.text(2),
+                       .content_type = row.text(3),
+                       .body_bytes = static_cast<std::uint64_t>(row.int64(4)),
+                       .outcome = static_cast<notification_outcome>(
+                           std::clamp<std::int64_t>(row.int64(5), 0, 2)),
+                       .attempts = static_cast<std::uint32_t>(row.int64(6)),
+                       .created_at = from_ns(row.int64(7)),
+                       .finished_at = from_ns(row.int64(8)),
+                       .detail = row.text(9)});
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 

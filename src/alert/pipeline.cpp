@@ -63,6 +63,12 @@ class pipeline_metrics {
                             .help = "Time one rule evaluation cycle took.",
                             .buckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}})
             .value_or(nullptr);
+    m->evaluation_failures_ =
+        reg->add_counter({.name = "keel_alert_rule_evaluation_failures_total",
+                          .help = "Rules a cycle could not evaluate in full or whose alert the "
+                                  "dispatcher refused, one per rule and cycle, by reason.",
+                          .labels = {"reason"}})
+            .value_or(nullptr);
     m->store_failures_ = reg->add_counter({.name = "keel_alert_store_write_failures_total",
                                            .help = "Writes the store refused, by operation.",
                                            .labels = {"operation"}})
@@ -98,6 +104,9 @@ class pipeline_metrics {
   void store_failure(std::string_view operation) {
     if (store_failures_) store_failures_->labels(operation).inc();
   }
+  void rule_failed(std::string_view reason) {
+    if (evaluation_failures_) evaluation_failures_->labels(reason).inc();
+  }
   void reload(bool ok) {
     if (reloads_) reloads_->labels(ok ? "ok" : "error").inc();
   }
@@ -113,6 +122,7 @@ class pipeline_metrics {
   keel::metrics::counter_family* rejected_ = nullptr;
   keel::metrics::counter_family* evaluations_ = nullptr;
   keel::metrics::histogram_family* evaluation_seconds_ = nullptr;
+  keel::metrics::counter_family* evaluation_failures_ = nullptr;
   keel::metrics::counter_family* store_failures_ = nullptr;
   keel::metrics::counter_family* reloads_ = nullptr;
   keel::metrics::counter_family* self_dropped_ = nullptr;
@@ -652,6 +662,7 @@ void pipeline::start() {
   next_eval_ = t0 + opts_.evaluation_interval;
   next_dispatch_ = t0 + opts_.dispatch_interval;
   next_store_ = t0 + opts_.store_interval;
+  loop_beat_ = t0.time_since_epoch().count();
   {
     std::lock_guard lock(delivery_mu_);
     if (delivery_) delivery_->start();
@@ -689,6 +700,7 @@ void pipeline::loop() {
   while (!stopping_) {
     lock.unlock();
     const auto now = clock_.steady_now();
+    loop_beat_ = now.time_since_epoch().count();
     if (now >= next_eval_) {
       evaluate_once();
       next_eval_ = now + opts_.evaluation_interval;
@@ -737,24 +749,51 @@ void pipeline::evaluate_once() {
     for (const auto& a : ev.resolved)
       dispatcher_->restore_notified(a);
   }
+  auto dispatch = [&](const alert& a) {
+    if (auto r = dispatcher_->put(a); !r) {
+      metrics_->rule_failed("dispatch");
+      log().error("alert not dispatched", kv("alertname", a.rule), kv("error", r.error()));
+    }
+  };
   for (const auto& a : ev.fired) {
     log().warn("alert firing", kv("alertname", a.rule), kv("value", a.value),
                kv("labels", a.labels.to_string()));
-    if (auto r = dispatcher_->put(a); !r)
-      log().error("alert not dispatched", kv("error", r.error()));
+    dispatch(a);
     send_incident_notices(incidents_->on_alert(a));
   }
   for (const auto& a : ev.resolved) {
     log().info("alert resolved", kv("alertname", a.rule), kv("labels", a.labels.to_string()));
-    if (auto r = dispatcher_->put(a); !r)
-      log().error("alert not dispatched", kv("error", r.error()));
+    dispatch(a);
     if (auto id = incidents_->on_resolved(a)) {
       log().info("incident resolved: its alerts resolved", kv("incident", *id));
     }
   }
+  note_rule_failures(std::move(ev.failures));
   send_incident_notices(incidents_->tick());
   save_alert_state();
   save_incidents();
+}
+
+// Counted every cycle; logged when a rule starts and stops failing, so a
+// rule that stays incomplete writes two lines, not one per cycle.
+void pipeline::note_rule_failures(std::vector<rule_failure> failures) {
+  auto same = [](const rule_failure& a, const rule_failure& b) {
+    return a.rule == b.rule && a.reason == b.reason;
+  };
+  std::lock_guard lock(rule_failures_mu_);
+  for (const auto& f : failures) {
+    metrics_->rule_failed(f.reason);
+    if (std::ranges::none_of(rule_failures_, [&](const auto& o) { return same(o, f); })) {
+      log().warn("rule not evaluated in full", kv("alertname", f.rule), kv("reason", f.reason),
+                 kv("series_left_out", f.series));
+    }
+  }
+  for (const auto& o : rule_failures_) {
+    if (std::ranges::none_of(failures, [&](const auto& f) { return same(o, f); })) {
+      log().info("rule evaluated in full again", kv("alertname", o.rule), kv("reason", o.reason));
+    }
+  }
+  rule_failures_ = std::move(failures);
 }
 
 namespace {
@@ -1039,30 +1078,49 @@ void pipeline::on_store_write(const result<void>& r, std::string_view what) {
 }
 
 void pipeline::prune_old() {
-  if (opts_.retention <= 0ms) return;
+  if (opts_.retention <= 0ms && opts_.audit_retention <= 0ms) return;
   const auto now = clock_.steady_now();
   if (next_prune_ && now < *next_prune_) return;
   next_prune_ = now + opts_.prune_interval;
   auto d = store();
   if (!d || store_failing_) return;
-  const auto cutoff = clock_.system_now() - opts_.retention;
   // Bounded statements, so ingest waits at most one batch for the store's
   // lock; a backlog (after a long stop) drains over several rounds.
-  std::uint64_t events = 0, notes = 0;
-  for (int round = 0; round < 20; ++round) {
-    auto n = d->store->prune_events_before(cutoff, opts_.prune_batch);
-    if (!n) {
-      on_store_write(result<void>(keel::fail(n.error())), "prune");
-      return;
+  auto drain = [&](auto&& prune_batch) -> std::optional<std::uint64_t> {
+    std::uint64_t total = 0;
+    for (int round = 0; round < 20; ++round) {
+      result<std::uint64_t> n = prune_batch();
+      if (!n) {
+        on_store_write(result<void>(keel::fail(n.error())), "prune");
+        return std::nullopt;
+      }
+      total += *n;
+      if (*n < opts_.prune_batch) break;
     }
-    events += *n;
-    if (*n < opts_.prune_batch) break;
+    return total;
+  };
+  const auto wall = clock_.system_now();
+  if (opts_.retention > 0ms) {
+    const auto cutoff = wall - opts_.retention;
+    auto events = drain([&] { return d->store->prune_events_before(cutoff, opts_.prune_batch); });
+    if (!events) return;
+    auto notes = drain([&] { return d->outbox->prune_delivered(cutoff, opts_.prune_batch); });
+    if (!notes) return;
+    if (*events > 0 || *notes > 0) {
+      log().info("pruned past retention", kv("events", *events), kv("notifications", *notes),
+                 kv("retention_s",
+                    std::chrono::duration_cast<std::chrono::seconds>(opts_.retention).count()));
+    }
   }
-  if (auto n = d->outbox->prune_delivered(cutoff, opts_.prune_batch); n) notes = *n;
-  if (events > 0 || notes > 0) {
-    log().info("pruned past retention", kv("events", events), kv("notifications", notes),
-               kv("retention_s",
-                  std::chrono::duration_cast<std::chrono::seconds>(opts_.retention).count()));
+  if (opts_.audit_retention > 0ms) {
+    const auto cutoff = wall - opts_.audit_retention;
+    auto entries = drain([&] { return d->audit->prune_before(cutoff, opts_.prune_batch); });
+    if (!entries || *entries == 0) return;
+    // The anchor in the log too: outside the database, as the chain's head.
+    auto anchor = d->audit->anchor();
+    log().info("audit entries pruned past retention", kv("entries", *entries),
+               kv("anchor_seq", anchor ? anchor->seq : 0),
+               kv("anchor_hash", anchor ? anchor->hash : std::string()));
   }
 }
 
@@ -1276,7 +1334,19 @@ pipeline_health pipeline::health() const {
   for (auto& r : receiver_states()) {
     if (r.failing) h.failing_receivers.push_back(std::move(r));
   }
-  h.loop_running = loop_thread_.joinable() && !stopped_;
+  {
+    std::lock_guard lock(rule_failures_mu_);
+    h.failing_rules = rule_failures_;
+  }
+  h.loop_started = started_;
+  const auto beat = keel::clock::steady_time(keel::clock::steady_time::duration(loop_beat_.load()));
+  h.since_loop_beat =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - beat);
+  const auto longest =
+      std::max({opts_.evaluation_interval, opts_.dispatch_interval, opts_.store_interval});
+  const auto stall_limit =
+      std::max<std::chrono::milliseconds>(3 * longest, std::chrono::minutes(1));
+  h.loop_running = started_ && !stopped_ && h.since_loop_beat < stall_limit;
   return h;
 }
 

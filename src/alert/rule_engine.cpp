@@ -117,6 +117,8 @@ struct rule_engine::slot {
   std::vector<alert_group> groups;
   std::map<label_set, carried_state> carried;  // from a replaced rule, consumed at bind
   histogram_snapshot snap;                     // reused for reads
+  std::size_t over_limit = 0;                  // series left out at bind
+  std::size_t wrong_kind = 0;
 };
 
 rule_engine::rule_engine(std::vector<const series_source*> sources, const keel::clock& clock,
@@ -233,8 +235,11 @@ void rule_engine::bind(slot& s, time_point now, std::uint64_t gen) {
   };
   pick(c.series, false);
   if (c.kind == condition_kind::ratio) pick(c.denominator, true);
+  s.over_limit = 0;
+  s.wrong_kind = 0;
   if (wanted.size() > opts_.max_series_per_rule) {
-    dropped_ += wanted.size() - opts_.max_series_per_rule;
+    s.over_limit = wanted.size() - opts_.max_series_per_rule;
+    dropped_ += s.over_limit;
     wanted.resize(opts_.max_series_per_rule);
   }
 
@@ -255,7 +260,10 @@ void rule_engine::bind(slot& s, time_point now, std::uint64_t gen) {
   const std::size_t ring_size =
       c.window.count() > 0 ? static_cast<std::size_t>(c.window / opts_.interval) + 2 : 1;
   for (auto& [ser, den] : wanted) {
-    if (hist != (ser->kind() == series_kind::histogram)) continue;
+    if (hist != (ser->kind() == series_kind::histogram)) {
+      ++s.wrong_kind;
+      continue;
+    }
     const label_set key = c.by ? ser->labels().project(*c.by) : ser->labels();
     auto [git, inserted] = group_of.emplace(key, static_cast<std::uint32_t>(s.groups.size()));
     if (inserted) {
@@ -510,6 +518,7 @@ void rule_engine::eval_slot(slot& s, time_point now, evaluation& out) {
 void rule_engine::evaluate(evaluation& out) {
   out.fired.clear();
   out.resolved.clear();
+  out.failures.clear();
   out.rules = out.series = out.alerts = 0;
   const auto now = clock_.system_now();
   std::lock_guard lock(mu_);
@@ -541,6 +550,10 @@ void rule_engine::evaluate(evaluation& out) {
     } bracket(sources_);
     for (auto& s : slots_)
       eval_slot(*s, now, out);
+  }
+  for (const auto& s : slots_) {
+    if (s->over_limit > 0) out.failures.push_back({s->r.def.name, kSeriesLimit, s->over_limit});
+    if (s->wrong_kind > 0) out.failures.push_back({s->r.def.name, kWrongKind, s->wrong_kind});
   }
   out.rules = slots_.size();
   evaluated_once_ = true;

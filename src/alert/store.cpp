@@ -1,5 +1,7 @@
 #include "keel/alert/store.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <span>
 #include <stdexcept>
@@ -65,6 +67,12 @@ CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created_at);
 CREATE INDEX IF NOT EXISTS dead_letters_created ON dead_letters(created_at);
 )sql",
+    // 4: the audit trail's anchor: the last entry pruned past retention,
+    // which the first one kept links to.
+    R"sql(
+CREATE TABLE IF NOT EXISTS audit_anchor(
+  id INTEGER PRIMARY KEY CHECK(id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -95,11 +103,18 @@ result<void> migrate(internal::db& d, const std::filesystem::path& path) {
 result<std::unique_ptr<store>> store::open(const store_options& opts, const keel::clock& clock) {
   if (opts.data_dir.empty()) return fail(codes::configuration_error, "store: data_dir is empty");
   std::error_code ec;
-  std::filesystem::create_directories(opts.data_dir, ec);
+  if (std::filesystem::create_directories(opts.data_dir, ec)) ::chmod(opts.data_dir.c_str(), 0700);
   if (ec) return fail(from_error_code(ec, "create data directory " + opts.data_dir.string()));
   auto path = opts.data_dir / opts.file_name;
   auto d = internal::db::open(path, opts.full_sync);
   if (!d) return fail(d.error());
+  // Events and notification bodies are the owner's only, whatever the
+  // umask: SQLite makes the WAL and shared-memory files with the mode of
+  // the database file, so they follow.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const auto file = path.string() + suffix;
+    ::chmod(file.c_str(), 0600);
+  }
   if (auto r = migrate(**d, path); !r) return fail(r.error());
   return std::unique_ptr<store>(
       new store(std::move(*d), std::move(path), clock, std::max<std::size_t>(1, opts.event_batch)));
@@ -326,14 +341,12 @@ result<std::vector<store::series_count>> store::event_counts_since(
   if (!s) return fail(s.error());
   (*s)->bind(1, to_ns(since));
   std::vector<series_count> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    const auto& q = **s;
-    out.push_back(
-        {q.text(0), q.text(1), q.text(2), q.text(3), static_cast<std::uint64_t>(q.int64(4))});
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& q) {
+        out.push_back(
+            {q.text(0), q.text(1), q.text(2), q.text(3), static_cast<std::uint64_t>(q.int64(4))});
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -343,14 +356,13 @@ result<std::vector<stored_event>> store::recent_events(std::size_t limit) {
   if (!s) return fail(s.error());
   (*s)->bind(1, static_cast<std::int64_t>(limit));
   std::vector<stored_event> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    auto e = event_from_json((*s)->text(2), clock_.system_now());
-    if (!e) continue;
-    out.push_back({(*s)->int64(0), (*s)->text(1), std::move(*e)});
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& q) {
+        auto e = event_from_json(q.text(2), clock_.system_now());
+        if (!e) return;
+        out.push_back({q.int64(0), q.text(1), std::move(*e)});
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -370,14 +382,13 @@ result<std::vector<stored_event>> store::events_of(std::string_view fingerprint,
   if (!s) return fail(s.error());
   (*s)->bind(1, fingerprint).bind(2, static_cast<std::int64_t>(limit));
   std::vector<stored_event> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    auto e = event_from_json((*s)->text(1), clock_.system_now());
-    if (!e) continue;  // a row this version cannot read is skipped, not fatal
-    out.push_back({(*s)->int64(0), std::string(fingerprint), std::move(*e)});
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& q) {
+        auto e = event_from_json(q.text(1), clock_.system_now());
+        if (!e) return;  // a row this version cannot read is skipped, not fatal
+        out.push_back({q.int64(0), std::string(fingerprint), std::move(*e)});
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -388,30 +399,28 @@ result<std::vector<error_group>> store::load_groups() {
       " last_seen, status, regressions, ignore_until_count, ignore_until FROM groups");
   if (!s) return fail(s.error());
   std::vector<error_group> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    const auto& q = **s;
-    error_group g;
-    g.fingerprint = q.text(0);
-    g.service = q.text(1);
-    g.code = q.text(2);
-    g.category = parse_category(q.text(3)).value_or(category::permanent);
-    g.severity = parse_severity(q.text(4)).value_or(severity::medium);
-    g.title = q.text(5);
-    g.count = static_cast<std::uint64_t>(q.int64(6));
-    g.first_seen = from_ns(q.int64(7));
-    g.last_seen = from_ns(q.int64(8));
-    const auto st = q.text(9);
-    g.status = st == "resolved"  ? group_status::resolved
-               : st == "ignored" ? group_status::ignored
-                                 : group_status::open;
-    g.regressions = static_cast<std::uint64_t>(q.int64(10));
-    if (!q.is_null(11)) g.ignore_until_count = static_cast<std::uint64_t>(q.int64(11));
-    if (!q.is_null(12)) g.ignore_until = from_ns(q.int64(12));
-    out.push_back(std::move(g));
-  }
+  if (auto r = (*s)->each_row([&](const internal::stmt& q) {
+        error_group g;
+        g.fingerprint = q.text(0);
+        g.service = q.text(1);
+        g.code = q.text(2);
+        g.category = parse_category(q.text(3)).value_or(category::permanent);
+        g.severity = parse_severity(q.text(4)).value_or(severity::medium);
+        g.title = q.text(5);
+        g.count = static_cast<std::uint64_t>(q.int64(6));
+        g.first_seen = from_ns(q.int64(7));
+        g.last_seen = from_ns(q.int64(8));
+        const auto st = q.text(9);
+        g.status = st == "resolved"  ? group_status::resolved
+                   : st == "ignored" ? group_status::ignored
+                                     : group_status::open;
+        g.regressions = static_cast<std::uint64_t>(q.int64(10));
+        if (!q.is_null(11)) g.ignore_until_count = static_cast<std::uint64_t>(q.int64(11));
+        if (!q.is_null(12)) g.ignore_until = from_ns(q.int64(12));
+        out.push_back(std::move(g));
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -443,30 +452,29 @@ result<std::vector<silence>> store::load_silences(
   auto q = db_->prepare("SELECT id, body FROM silences ORDER BY id");
   if (!q) return fail(q.error());
   std::vector<silence> out;
-  for (;;) {
-    auto row = (*q)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    // A row this code did not write (edited by hand, a newer version) is
-    // skipped rather than fatal: the rest still load.
-    try {
-      const auto j = nlohmann::json::parse((*q)->text(1));
-      silence s;
-      s.id = (*q)->text(0);
-      for (const auto& m : j.at("matchers")) {
-        auto parsed = parse_matcher(m.get<std::string>());
-        if (!parsed) throw std::invalid_argument("matcher");
-        s.matchers.push_back(std::move(*parsed));
-      }
-      s.starts_at = from_ns(j.at("starts_at").get<std::int64_t>());
-      s.ends_at = from_ns(j.at("ends_at").get<std::int64_t>());
-      s.created_by = j.at("created_by").get<std::string>();
-      s.comment = j.at("comment").get<std::string>();
-      out.push_back(std::move(s));
-    } catch (const std::exception&) {
-      continue;
-    }
-  }
+  if (auto r = (*q)->each_row([&](const internal::stmt& row) {
+        // A row this code did not write (edited by hand, a newer version) is
+        // skipped rather than fatal: the rest still load.
+        try {
+          const auto j = nlohmann::json::parse(row.text(1));
+          silence s;
+          s.id = row.text(0);
+          for (const auto& m : j.at("matchers")) {
+            auto parsed = parse_matcher(m.get<std::string>());
+            if (!parsed) throw std::invalid_argument("matcher");
+            s.matchers.push_back(std::move(*parsed));
+          }
+          s.starts_at = from_ns(j.at("starts_at").get<std::int64_t>());
+          s.ends_at = from_ns(j.at("ends_at").get<std::int64_t>());
+          s.created_by = j.at("created_by").get<std::string>();
+          s.comment = j.at("comment").get<std::string>();
+          out.push_back(std::move(s));
+        } catch (const std::exception&) {
+          return;
+        }
+      });
+      !r)
+    return fail(r.error());
   return out;
 }
 
@@ -511,12 +519,10 @@ result<std::vector<std::pair<std::string, std::string>>> store::load_settings(
   const std::string hi = std::string(prefix) + "\xff";
   (*s)->bind(1, prefix).bind(2, std::string_view(hi));
   std::vector<std::pair<std::string, std::string>> out;
-  for (;;) {
-    auto row = (*s)->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.emplace_back((*s)->text(0), (*s)->text(1));
-  }
+  if (auto r =
+          (*s)->each_row([&](const internal::stmt& q) { out.emplace_back(q.text(0), q.text(1)); });
+      !r)
+    return fail(r.error());
   return out;
 }
 

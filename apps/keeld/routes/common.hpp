@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "keel/core/error.hpp"
+#include "keel/core/json_member.hpp"
 #include "keel/http/params.hpp"
 #include "keel/http/router.hpp"
 #include "keel/http/task.hpp"
@@ -47,9 +48,7 @@ auto on_worker(service& svc, F f) {
   };
 }
 
-// A string member of a JSON object, at most `max` bytes; `dflt` when absent.
-result<std::string> string_member(const json& body, std::string_view key, std::size_t max,
-                                  std::string dflt = {});
+using keel::string_member;
 
 // The body as a JSON object (415/400 problems otherwise).
 result<json> object_body(const request& req);

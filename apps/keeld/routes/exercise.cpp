@@ -1,21 +1,12 @@
 // The seed exercise's endpoints: /, health, metrics, the OpenAPI document,
 // the simulated failures and the test alert.
 #include "keel/core/version.hpp"
-#include "keel/health/report.hpp"
+#include "keel/http/health_endpoint.hpp"
 #include "keel/http/metrics_endpoint.hpp"
 #include "routes.hpp"
 #include "routes/common.hpp"
 
 namespace keeld::routes {
-
-namespace {
-
-void health_response(response& res, const service::rendered_health& h) {
-  res.set_body(h.body, keel::health::kHealthJsonContentType);
-  res.set_status(h.status);
-}
-
-}  // namespace
 
 void add_exercise_routes(http::router& r, service& svc) {
   r.get("/", [&svc](request&, response& res) {
@@ -27,15 +18,13 @@ void add_exercise_routes(http::router& r, service& svc) {
                    {"/health", "/health/live", "/health/ready", "/metrics", "/simulate/error",
                     "/simulate/slow", "/alerts/test", "/api/v1/", "/admin/api/"}}});
   });
-  r.get("/health", [&svc](request&, response& res) {
-    health_response(res, *svc.health_view(keel::health::view::all));
-  });
-  r.get("/health/live", [&svc](request&, response& res) {
-    health_response(res, *svc.health_view(keel::health::view::liveness));
-  });
-  r.get("/health/ready", [&svc](request&, response& res) {
-    health_response(res, *svc.health_view(keel::health::view::readiness));
-  });
+  const http::health_endpoint_options health{
+      .service = {.service_id = svc.cfg().service_name, .version = std::string(keel::version())},
+      .clock = &svc.clock()};
+  r.get("/health", http::health_endpoint(svc.health(), keel::health::view::all, health));
+  r.get("/health/live", http::health_endpoint(svc.health(), keel::health::view::liveness, health));
+  r.get("/health/ready",
+        http::health_endpoint(svc.health(), keel::health::view::readiness, health));
   r.get("/metrics", http::metrics_endpoint(svc.metrics()));
   r.get("/openapi.json", [](request&, response& res) { res.set_json(openapi_document()); });
   r.get("/simulate/error", [&svc](request&, response& res) -> result<void> {

@@ -18,6 +18,13 @@
 // somewhere else (a log line, another system) and pass it to verify() to
 // detect truncation too.
 //
+// Retention: prune_before() removes the oldest entries past an age, never
+// the newest, and keeps the last one removed as the chain's anchor (seq and
+// hash, in the same transaction): verify() then starts from the anchor, so
+// the chain stays checkable from there on, and an entry removed after it
+// still reads as removed. Log the anchor outside the database as you would
+// the head.
+//
 // Thread safety: all member functions may be called concurrently (appends
 // are serialized). Cost: append() is one SHA-256 and one committed insert.
 #pragma once
@@ -72,7 +79,8 @@ struct audit_head {
 struct audit_verification {
   bool ok = true;
   std::uint64_t entries = 0;
-  std::int64_t first_bad_seq = 0;  // the entry where the chain first breaks
+  std::int64_t pruned_through = 0;  // the anchor's seq: entries up to it were pruned
+  std::int64_t first_bad_seq = 0;   // the entry where the chain first breaks
   audit_problem problem = audit_problem::none;
 };
 
@@ -91,6 +99,12 @@ class audit_log {
   // Entries with seq > after, oldest first, at most `limit`.
   [[nodiscard]] result<std::vector<audit_entry>> list(std::int64_t after, std::size_t limit);
   [[nodiscard]] result<audit_head> head();
+  // The last entry pruned (seq 0 when none was).
+  [[nodiscard]] result<audit_head> anchor();
+  // Removes at most `limit` of the oldest entries recorded before `t`,
+  // never the newest one, and moves the anchor to the last removed.
+  [[nodiscard]] result<std::uint64_t> prune_before(std::chrono::system_clock::time_point t,
+                                                   std::size_t limit);
   // Walks the whole chain; with `expected_head`, also checks nothing was cut off the end.
   [[nodiscard]] result<audit_verification> verify(
       const std::optional<audit_head>& expected_head = std::nullopt);

@@ -97,6 +97,9 @@ struct pipeline_options {
   // most prune_batch rows a statement, from the loop (groups keep their
   // counts: a count is events ever, not events kept). 0: never.
   std::chrono::milliseconds retention{30LL * 24 * 3600 * 1000};
+  // Audit entries older than this are pruned the same way, the last one
+  // removed kept as the chain's anchor (audit.hpp). 0: never.
+  std::chrono::milliseconds audit_retention{365LL * 24 * 3600 * 1000};
   std::chrono::milliseconds prune_interval{60'000};
   std::size_t prune_batch = 5'000;
   std::uint32_t delivery_max_attempts = 20;                 // then a dead letter
@@ -131,7 +134,13 @@ struct pipeline_health {
   bool store_open = false;
   std::string store_problem{};  // "" when writes succeed
   std::vector<receiver_state> failing_receivers{};
+  std::vector<rule_failure> failing_rules{};  // incomplete at the last cycle
+  bool loop_started = false;
+  // Started, not stopped, and it went round within the stall limit (three
+  // evaluation intervals, at least a minute): a duty stuck on a write or a
+  // lock reads as not running.
   bool loop_running = false;
+  std::chrono::milliseconds since_loop_beat{0};
 };
 
 // ingest_outcome — one accepted event.
@@ -248,6 +257,7 @@ class pipeline {
   void save_incidents();
   void refresh_event_filters();
   void restore_incidents();
+  void note_rule_failures(std::vector<rule_failure> failures);
 
   struct delivery_events;
 
@@ -287,15 +297,16 @@ class pipeline {
   std::thread loop_thread_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<keel::clock::steady_time::rep> loop_beat_{0};  // the loop's last round
   keel::clock::steady_time next_eval_{}, next_dispatch_{}, next_store_{};
   std::optional<keel::clock::steady_time> next_prune_{};
   std::uint64_t saved_changes_ = 0;  // rule_engine::state_changes() at the last save
   bool has_active_alerts_ = false;
-  bool alerts_restored_ = false;
+  bool alerts_restored_ = false;  // firing alerts restored, not yet handed to the dispatcher
   std::mutex incidents_save_mu_;
-  std::map<std::string, incident_change>
-      unsaved_incidents_;  // taken, not yet written  // firing alerts restored, not yet handed to
-                           // the dispatcher
+  std::map<std::string, incident_change> unsaved_incidents_;  // taken, not yet written
+  mutable std::mutex rule_failures_mu_;
+  std::vector<rule_failure> rule_failures_;  // the last cycle's
   keel::clock::steady_time last_state_save_{};
 };
 

@@ -72,10 +72,24 @@ struct alert {
 // The API's view of an alert (RFC 3339 times; fired_at once firing).
 nlohmann::ordered_json to_json(const alert& a);
 
+// rule_failure — a rule this cycle could not evaluate in full: some of the
+// series it selects were left out, so its alerts may be wrong.
+//   series_limit  more series than engine_options::max_series_per_rule
+//   wrong_kind    series of another kind than the rule reads (a counter
+//                 for a histogram rule, or the other way round)
+struct rule_failure {
+  std::string rule{};
+  std::string_view reason{};  // static
+  std::size_t series = 0;     // left out
+};
+inline constexpr std::string_view kSeriesLimit = "series_limit";
+inline constexpr std::string_view kWrongKind = "wrong_kind";
+
 // evaluation — what one cycle changed.
 struct evaluation {
-  std::vector<alert> fired{};     // became firing this cycle
-  std::vector<alert> resolved{};  // stopped firing this cycle (ends_at set)
+  std::vector<alert> fired{};            // became firing this cycle
+  std::vector<alert> resolved{};         // stopped firing this cycle (ends_at set)
+  std::vector<rule_failure> failures{};  // every rule incomplete this cycle
   std::size_t rules = 0;
   std::size_t series = 0;  // bound series read
   std::size_t alerts = 0;  // alert instances evaluated

@@ -33,6 +33,17 @@ class stmt {
   // true: a row is available; false: done. DATABASE_ERROR on failure.
   result<bool> step();
   void reset() noexcept;  // also clears bindings
+  // Steps through every row, calling f(const stmt&) on each. DATABASE_ERROR
+  // when a step fails (f has seen the rows before it).
+  template <class F>
+  result<void> each_row(F&& f) {
+    for (;;) {
+      auto row = step();
+      if (!row) return fail(row.error());
+      if (!*row) return {};
+      f(static_cast<const stmt&>(*this));
+    }
+  }
 
   std::int64_t int64(int col) const noexcept;
   double real(int col) const noexcept;

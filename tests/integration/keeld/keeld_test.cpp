@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <future>
 #include <map>
 #include <sstream>
@@ -394,6 +399,92 @@ TEST(Keeld, StartsDegradedWhenTheStoreCannotOpenAndRecovers) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(ok.status, 202) << ok.body;
+}
+
+// The data directory on a filesystem that really fills up (a 3 MB tmpfs,
+// as the issue measured): ingest answers 503 with Retry-After and never a
+// 500, /health fails the store, nothing is counted that was not stored;
+// once the operator frees space ingest recovers by itself, and after a
+// SIGKILL exactly the acknowledged events are there. Mounting needs
+// CAP_SYS_ADMIN: without it the test is skipped, saying so.
+TEST(Keeld, FullDiskAnswers503CountsOnlyWhatWasStoredAndRecovers) {
+  keel::testing::temp_dir dir("keeld-full-disk");
+  const auto small = dir.path() / "small";
+  std::filesystem::create_directories(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=3m,mode=0700") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct unmount_at_exit {
+    std::filesystem::path at;
+    ~unmount_at_exit() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{small};
+  std::ofstream(small / "ballast") << std::string(1 << 20, 'b');  // what the operator frees
+
+  keeld_instance k(test_config(), small / "var");
+  std::string batch = "[";
+  for (int i = 0; i < 20; ++i) {
+    if (i > 0) batch += ',';
+    batch += R"({"service":"checkout","code":"DATABASE_ERROR","message":"insert failed )" +
+             std::to_string(i) + " " + std::string(2000, 'x') + "\"}";
+  }
+  batch += "]";
+  std::uint64_t acknowledged = 0;
+  auto post_until = [&](long wanted, int attempts) {
+    http_result r;
+    for (int i = 0; i < attempts; ++i) {
+      r = k.post_json("/api/v1/events", batch);
+      if (r.status == 202) acknowledged += json_of(r)["events"].size();
+      if (r.status == wanted) return r;
+      if (r.status != 202 && r.status != 503) return r;  // neither stored nor refused: a defect
+      std::this_thread::sleep_for(wanted == 202 ? 100ms : 0ms);
+    }
+    return r;
+  };
+  auto full = post_until(503, 400);
+  expect_problem(full, 503, "SERVICE_UNAVAILABLE");
+  EXPECT_FALSE(full.headers["retry-after"].empty());
+  ASSERT_GT(acknowledged, 0u);
+  nlohmann::json store_check;
+  for (int i = 0; i < 100; ++i) {
+    store_check = json_of(k.get("/health"))["checks"]["store"][0];
+    if (store_check["status"] == "fail") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(store_check["status"], "fail") << store_check;
+  auto stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+  EXPECT_EQ(stats["total"].get<std::uint64_t>(), acknowledged) << stats;
+
+  std::filesystem::remove(small / "ballast");
+  auto again = post_until(202, 200);  // the store's probe sees the space back
+  ASSERT_EQ(again.status, 202) << again.body;
+  stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+  EXPECT_EQ(stats["total"].get<std::uint64_t>(), acknowledged) << stats;
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+  EXPECT_EQ(stats["total"].get<std::uint64_t>(), acknowledged) << stats;
+  const auto issue = json_of(again)["events"][0]["issue"].get<std::string>();
+  EXPECT_EQ(json_of(k.admin("GET", "/api/v1/issues/" + issue))["count"].get<std::uint64_t>(),
+            acknowledged);
+}
+
+// Started with a permissive umask, keeld still keeps its data to itself.
+TEST(Keeld, DataDirectoryAndEveryFileInItAreTheOwnersOnly) {
+  const mode_t before = ::umask(022);
+  keeld_instance k(test_config(), {}, {});
+  ::umask(before);
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat sb {};
+    EXPECT_EQ(::stat(p.c_str(), &sb), 0) << p;
+    return sb.st_mode & 0777;
+  };
+  const auto& data = k.data_dir();
+  EXPECT_EQ(mode(data), 0700u);
+  EXPECT_EQ(mode(data / "logs"), 0700u);
+  for (const char* f : {"alert.db", "alert.db-wal", "alert.db-shm", "lock", "logs/keeld.log"})
+    EXPECT_EQ(mode(data / f), 0600u) << f;
 }
 
 TEST(Keeld, SecondKeeldOnTheSameDataDirectoryIsRefusedNamingTheHolder) {

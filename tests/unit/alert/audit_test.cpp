@@ -132,5 +132,62 @@ TEST_F(Audit, InvalidRecordsAreRefused) {
             codes::validation_error);
 }
 
+// Entries were appended at 1 s … 5 s after the clock's start.
+TEST_F(Audit, PruningKeepsTheChainVerifiableFromItsAnchor) {
+  const auto start = clock.system_now() - 5s;
+  {
+    auto st = store::open({.data_dir = dir.path()}, clock).value();
+    audit_log log(*st);
+    EXPECT_EQ(log.prune_before(start + 3500ms, 1).value(), 1u);  // bounded batch
+    EXPECT_EQ(log.prune_before(start + 3500ms, 100).value(), 2u);
+    EXPECT_EQ(log.prune_before(start + 3500ms, 100).value(), 0u);
+    EXPECT_EQ(log.anchor().value().seq, 3);
+    EXPECT_EQ(log.list(0, 100).value().size(), 2u);
+    clock.advance(1s);
+    ASSERT_TRUE(log.append({.actor = "bob", .action = "silence.create"}));
+  }
+  auto v = verify(head);  // the head taken before pruning is still in the chain
+  EXPECT_TRUE(v.ok);
+  EXPECT_EQ(v.entries, 3u);
+  EXPECT_EQ(v.pruned_through, 3);
+}
+
+TEST_F(Audit, NewestEntryIsNeverPrunedSoAppendsStayLinked) {
+  {
+    auto st = store::open({.data_dir = dir.path()}, clock).value();
+    audit_log log(*st);
+    EXPECT_EQ(log.prune_before(clock.system_now() + 1h, 100).value(), 4u);
+    ASSERT_TRUE(log.append({.actor = "bob", .action = "silence.create"}));
+  }
+  auto v = verify(head);
+  EXPECT_TRUE(v.ok);
+  EXPECT_EQ(v.entries, 2u);
+}
+
+TEST_F(Audit, EntryRemovedAfterTheAnchorStillReadsAsRemoved) {
+  {
+    auto st = store::open({.data_dir = dir.path()}, clock).value();
+    audit_log log(*st);
+    ASSERT_EQ(log.prune_before(clock.system_now() - 3500ms, 100).value(), 1u);
+  }
+  tamper("DELETE FROM audit WHERE seq=2");
+  auto v = verify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_seq, 3);
+  EXPECT_EQ(v.problem, audit_problem::removed);
+}
+
+TEST_F(Audit, MovedAnchorIsCaught) {
+  {
+    auto st = store::open({.data_dir = dir.path()}, clock).value();
+    audit_log log(*st);
+    ASSERT_EQ(log.prune_before(clock.system_now() - 2500ms, 100).value(), 2u);
+  }
+  tamper("UPDATE audit_anchor SET hash='" + std::string(64, 'a') + "'");
+  auto v = verify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_seq, 3);
+}
+
 }  // namespace
 }  // namespace keel::alert

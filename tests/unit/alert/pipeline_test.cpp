@@ -9,6 +9,8 @@
 #include <algorithm>
 
 #include "keel/alert/config.hpp"
+#include "keel/alert/pipeline_checks.hpp"
+#include "keel/health/registry.hpp"
 #include "keel/metrics/exposition.hpp"
 #include "keel/metrics/registry.hpp"
 #include "unit/alert/temp_dir.hpp"
@@ -40,6 +42,14 @@ class Pipeline : public ::testing::Test {
  protected:
   std::unique_ptr<pipeline> make(const alerting_config& cfg = {}) {
     return pipeline::create(clock, {.data_dir = dir.path(), .metrics = &metrics}, cfg).value();
+  }
+  // The pipeline's rule names, sorted.
+  static std::vector<std::string> names(pipeline& p) {
+    std::vector<std::string> out;
+    for (const auto& r : p.rules().rules())
+      out.push_back(r.name);
+    std::sort(out.begin(), out.end());
+    return out;
   }
   std::string scrape() {
     std::string out;
@@ -291,13 +301,6 @@ rules:
     EXPECT_EQ(p->delete_rule("Doomed").error(), codes::resource_not_found);
     EXPECT_EQ(p->put_rules("alert: [").error(), codes::validation_error);
   }
-  auto names = [](pipeline& p) {
-    std::vector<std::string> out;
-    for (const auto& r : p.rules().rules())
-      out.push_back(r.name);
-    std::sort(out.begin(), out.end());
-    return out;
-  };
   keel::metrics::registry fresh;
   auto p = pipeline::create(clock, {.data_dir = dir.path(), .metrics = &fresh}, file).value();
   EXPECT_EQ(names(*p), (std::vector<std::string>{"FromApi", "FromFile"}));
@@ -321,13 +324,6 @@ TEST_F(Pipeline, StoreOpenedAfterADegradedStartBringsBackWhatTheApiChanged) {
     auto p = make(file);
     ASSERT_TRUE(p->put_rules("alert: FromApi\nevents: {window: 5m, at_least: 3}\n"));
   }
-  auto names = [](pipeline& p) {
-    std::vector<std::string> out;
-    for (const auto& r : p.rules().rules())
-      out.push_back(r.name);
-    std::sort(out.begin(), out.end());
-    return out;
-  };
   const auto real = dir.path();
   const auto aside = std::filesystem::path(real.string() + ".aside");
   std::filesystem::rename(real, aside);
@@ -536,6 +532,55 @@ TEST_F(Pipeline, EventRuleFieldsNameOnlyEventFields) {
       << r.error().message();
   EXPECT_FALSE(load_rules_yaml(
       "alert: X\nincrease: {metric: m, fields: ['message=\"a\"'], window: 5m, at_least: 1}\n"));
+}
+
+TEST_F(Pipeline, RuleReadingTheWrongKindIsCountedLoggedAndNamedInHealthUntilFixed) {
+  auto p = make(load_config_yaml(R"(
+rules:
+  - alert: EventsP99
+    histogram_quantile: {metric: keel_error_events_total, quantile: 0.99, above: 1}
+)")
+                    .value());
+  keel::health::registry health({.clock = &clock});
+  ASSERT_TRUE(add_pipeline_checks(health, *p));
+  (void)p->ingest(events(1)).value();  // the counter has a series now
+  p->run_once();
+  p->run_once();
+  ASSERT_EQ(p->health().failing_rules.size(), 1u);
+  EXPECT_EQ(p->health().failing_rules[0].reason, kWrongKind);
+  EXPECT_NE(scrape().find("keel_alert_rule_evaluation_failures_total{reason=\"wrong_kind\"} 2"),
+            std::string::npos)
+      << scrape();
+  auto report = health.run(keel::health::view::all);
+  EXPECT_EQ(report.status, keel::health::health_status::degraded);
+  auto rules = std::ranges::find(report.checks, "rules", &keel::health::check_report::name);
+  ASSERT_NE(rules, report.checks.end());
+  EXPECT_NE(rules->output.find("EventsP99 (wrong_kind"), std::string::npos) << rules->output;
+
+  ASSERT_TRUE(
+      p->put_rules("alert: EventsP99\nthreshold: {metric: "
+                   "keel_error_events_total, above: 100}\n"));
+  p->run_once();
+  EXPECT_TRUE(p->health().failing_rules.empty());
+  clock.advance(1h);  // past the registry's cache
+  report = health.run(keel::health::view::all);
+  EXPECT_EQ(report.status, keel::health::health_status::healthy) << report.to_health_json();
+}
+
+TEST_F(Pipeline, LoopThatIsNotRunningOnceStartedFailsLiveness) {
+  auto p = make();
+  keel::health::registry health({.clock = &clock});
+  ASSERT_TRUE(add_pipeline_checks(health, *p));
+  EXPECT_EQ(health.liveness().status, keel::health::health_status::healthy);  // not started yet
+  p->start();
+  EXPECT_TRUE(p->health().loop_running);
+  p->stop();
+  EXPECT_FALSE(p->health().loop_running);
+  clock.advance(1h);  // past the registry's cache
+  const auto live = health.liveness();
+  EXPECT_EQ(live.status, keel::health::health_status::unhealthy);
+  ASSERT_EQ(live.checks.size(), 1u);
+  EXPECT_NE(live.checks[0].output.find("alert loop not running"), std::string::npos);
 }
 
 }  // namespace

@@ -452,5 +452,46 @@ TEST(LabelTemplate, RendersEveryExpression) {
   EXPECT_FALSE(label_template::parse("{{ $value"));
 }
 
+TEST(RuleEngineFailures, SeriesOverTheLimitOrOfTheWrongKindNameTheRuleEachCycle) {
+  manual_clock clock;
+  series_table table;
+  rule_engine engine{{&table}, clock, {.interval = 15s, .max_series_per_rule = 2}};
+  for (const char* q : {"a", "b", "c"})
+    table.gauge("queue_length", {{"queue", q}})->set(1);
+  table.gauge("latency", {})->set(1);
+  ASSERT_TRUE(engine.upsert(rule{.name = "Wide",
+                                 .cond = {.kind = condition_kind::threshold,
+                                          .series = {.metric = "queue_length"},
+                                          .op = compare::above,
+                                          .threshold = 10}}));
+  ASSERT_TRUE(engine.upsert(rule{.name = "SlowP99",
+                                 .cond = {.kind = condition_kind::histogram_quantile,
+                                          .series = {.metric = "latency"},
+                                          .op = compare::above,
+                                          .threshold = 1,
+                                          .quantile = 0.99}}));
+  evaluation ev;
+  for (int cycle = 0; cycle < 2; ++cycle) {  // every cycle, not only the one that binds
+    clock.advance(15s);
+    engine.evaluate(ev);
+    ASSERT_EQ(ev.failures.size(), 2u);
+    EXPECT_EQ(ev.failures[0].rule, "Wide");
+    EXPECT_EQ(ev.failures[0].reason, kSeriesLimit);
+    EXPECT_EQ(ev.failures[0].series, 1u);
+    EXPECT_EQ(ev.failures[1].rule, "SlowP99");
+    EXPECT_EQ(ev.failures[1].reason, kWrongKind);
+  }
+  ASSERT_TRUE(engine.remove("SlowP99"));
+  ASSERT_TRUE(engine.upsert(rule{
+      .name = "Wide",
+      .cond = {.kind = condition_kind::threshold,
+               .series = {.metric = "queue_length", .matchers = {{.name = "queue", .value = "a"}}},
+               .op = compare::above,
+               .threshold = 10}}));
+  clock.advance(15s);
+  engine.evaluate(ev);
+  EXPECT_TRUE(ev.failures.empty());
+}
+
 }  // namespace
 }  // namespace keel::alert

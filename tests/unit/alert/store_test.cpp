@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include "alert/internal/db.hpp"
@@ -37,6 +39,23 @@ TEST_F(Store, CreatesTheDataDirectoryAndUsesWal) {
   EXPECT_TRUE(testing::sqlite3_cli(dir.path() / "data" / "alert.db",
                                    "SELECT 1 WHERE (SELECT journal_mode FROM pragma_journal_mode)"
                                    "='wal'"));
+}
+
+TEST_F(Store, DataDirectoryAndDatabaseFilesAreTheOwnersOnlyWhateverTheUmask) {
+  const mode_t before = ::umask(022);
+  auto st = open();
+  st->on_event(ev(), "fp");
+  ASSERT_TRUE(st->flush());  // the WAL and shared-memory files exist now
+  ::umask(before);
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat sb {};
+    EXPECT_EQ(::stat(p.c_str(), &sb), 0) << p;
+    return sb.st_mode & 0777;
+  };
+  const auto data = dir.path() / "data";
+  EXPECT_EQ(mode(data), 0700u);
+  for (const char* f : {"alert.db", "alert.db-wal", "alert.db-shm"})
+    EXPECT_EQ(mode(data / f), 0600u) << f;
 }
 
 TEST_F(Store, EventsAreDurableAfterFlush) {
@@ -202,7 +221,8 @@ TEST_F(Store, DatabaseOfTheFirstSchemaIsMigratedWithItsData) {
     }
     return out;
   };
-  EXPECT_EQ(version(), "3\n");
+  EXPECT_EQ(version(), "4\n");
+  EXPECT_TRUE(testing::sqlite3_cli(db, "SELECT seq, hash FROM audit_anchor"));  // version 4's
   EXPECT_EQ(open()->load_groups().value().at(0).count, 7u);  // a second open changes nothing
 }
 
