@@ -284,6 +284,28 @@ TEST_F(Pipeline, EventsPastTheRetentionArePrunedInBoundedBatchesAndGroupsKeepThe
   EXPECT_EQ(p->tracker().stats().total, 2000u);
 }
 
+TEST_F(Pipeline, AuditEntriesPastTheirRetentionArePrunedAndTheChainStillVerifies) {
+  auto p = pipeline::create(clock,
+                            {.data_dir = dir.path(),
+                             .audit_retention = 24h,
+                             .prune_interval = 1min,
+                             .metrics = &metrics},
+                            {})
+               .value();
+  for (int i = 0; i < 30; ++i)
+    p->audit("alice", "silence.create", "silence/" + std::to_string(i), "r1");
+  clock.advance(25h);
+  p->audit("bob", "rule.update", "rule/x", "r2");
+  p->run_once();
+  auto& audit = *p->store()->audit;
+  const auto left = audit.list(0, 100).value();
+  ASSERT_EQ(left.size(), 1u);  // the day-old ones went, the newest stays
+  EXPECT_EQ(left[0].record.actor, "bob");
+  const auto v = audit.verify(audit.head().value()).value();
+  EXPECT_TRUE(v.ok);
+  EXPECT_EQ(v.pruned_through, 30);
+}
+
 TEST_F(Pipeline, RulesChangedThroughTheApiSurviveARestartUntilTheFileIsReloaded) {
   alerting_config file = load_config_yaml(R"(
 rules:
