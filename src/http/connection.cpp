@@ -55,13 +55,14 @@ void request_parser::on_response_impl(int, string_view, int, error_code& ec) {
   ec = bhttp::error::bad_method;  // never called for a request parser
 }
 
-void request_parser::on_field_impl(bhttp::field, string_view name, string_view value,
+void request_parser::on_field_impl(bhttp::field f, string_view name, string_view value,
                                    error_code& ec) {
   auto& c = c_;
   if (c.fields_.size() >= c.pipe_.max_header_count) {
     ec = bhttp::error::header_limit;
     return;
   }
+  if (f == bhttp::field::host && c.hosts_ < 2) ++c.hosts_;
   const auto name_off = u32(c.header_store_.size());
   c.header_store_.append(name.data(), name.size());
   const auto value_off = u32(c.header_store_.size());
@@ -69,9 +70,17 @@ void request_parser::on_field_impl(bhttp::field, string_view name, string_view v
   c.fields_.push_back({name_off, u32(name.size()), value_off, u32(value.size())});
 }
 
-void request_parser::on_header_impl(error_code&) {
+void request_parser::on_header_impl(error_code& ec) {
   auto& c = c_;
   auto& r = c.req_;
+  // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host, a 1.0 request
+  // at most one; anything else is answered 400 (a proxy and this server
+  // could otherwise disagree about which host was meant).
+  if (c.hosts_ > 1 || (c.hosts_ == 0 && r.version_ >= 11)) {
+    c.bad_host_ = true;
+    ec = bhttp::error::bad_field;
+    return;
+  }
   // header_store_ is complete: views into it stay valid for the request.
   const char* base = c.header_store_.data();
   r.method_name_ = std::string_view(base + c.method_off_, c.method_len_);
@@ -144,6 +153,8 @@ void connection_state::begin_request(keel::clock::steady_time now) {
   method_off_ = method_len_ = target_off_ = target_len_ = 0;
   expect_continue_ = false;
   continue_taken_ = false;
+  hosts_ = 0;
+  bad_host_ = false;
 
   req_.verb_ = method::other;
   req_.method_name_ = {};
@@ -177,7 +188,7 @@ parse_status connection_state::parse() {
     if (ec == bhttp::error::need_more) return parse_status::need_more;
     if (ec == bhttp::error::header_limit) return parse_status::header_too_large;
     if (ec == bhttp::error::body_limit) return parse_status::body_too_large;
-    if (ec) return parse_status::bad_request;
+    if (ec) return bad_host_ ? parse_status::bad_host : parse_status::bad_request;
     if (used == 0 && !parser_->is_done()) return parse_status::need_more;
   }
 }

@@ -299,6 +299,13 @@ task<void> server::impl::session(detail::worker& w,
           rejected.emplace(codes::validation_error, "malformed HTTP request");
           break;
         }
+        if (st == detail::parse_status::bad_host) {
+          static constexpr std::string_view why =
+              "an HTTP/1.1 request needs exactly one Host header (RFC 9112 section 3.2)";
+          rejected.emplace(
+              keel::error(codes::validation_error, std::string(why)).with_detail("problem", why));
+          break;
+        }
         if (c.take_continue()) {
           static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
           auto [ec, n] = co_await asio::async_write(c.stream, asio::buffer(go_on), use_tuple);

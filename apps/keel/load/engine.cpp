@@ -19,6 +19,7 @@
 
 #include "keel/core/ids.hpp"
 #include "keel/core/random.hpp"
+#include "keel/core/version.hpp"
 
 namespace keel::cli::load {
 
@@ -480,8 +481,8 @@ std::vector<prepared_endpoint> prepare(const scenario& s) {
   const std::string host = s.target.host_header();
   for (const auto& e : s.endpoints) {
     prepared_endpoint p;
-    p.head = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: keel-load/0.1\r\n", e.method,
-                         e.path, host);
+    p.head = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: keel-load/{}\r\n", e.method,
+                         e.path, host, keel::version());
     bool has_type = false;
     for (const auto& [k, v] : e.headers) {
       p.head += fmt::format("{}: {}\r\n", k, v);

@@ -69,7 +69,8 @@ enum class parse_status : std::uint8_t {
   need_more,
   header_too_large,
   body_too_large,
-  bad_request
+  bad_request,
+  bad_host  // HTTP/1.1 without Host, or Host twice (RFC 9112 §3.2)
 };
 
 class connection_state {
@@ -142,6 +143,8 @@ class connection_state {
   std::string body_{};
   std::string head_{};
   bool expect_continue_ = false;
+  std::uint8_t hosts_ = 0;  // Host fields seen (saturating)
+  bool bad_host_ = false;
   bool continue_taken_ = false;
 
   std::size_t entered_ = 0;

@@ -183,6 +183,28 @@ TEST(Server, WrongMethodIs405ProblemJsonWithAllow) {
   EXPECT_EQ(body_json(*r)["code"], "METHOD_NOT_ALLOWED");
 }
 
+// RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
+TEST(Server, MissingOrRepeatedHostIs400AndAnHttp10RequestMayOmitIt) {
+  harness h;
+  for (const char* req :
+       {"GET /health HTTP/1.1\r\n\r\n", "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET /health HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n"}) {
+    client c(h.port());
+    ASSERT_TRUE(c.send(req));
+    auto r = c.read_reply();
+    ASSERT_TRUE(r) << req;
+    EXPECT_EQ(r->status, 400) << req;
+    EXPECT_NE(body_json(*r)["details"]["problem"].get<std::string>().find("Host"),
+              std::string::npos)
+        << r->body;
+  }
+  client c(h.port());
+  ASSERT_TRUE(c.send("GET /health HTTP/1.0\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST(Server, HeadAnswersLikeGetWithoutBody) {
   harness h;
   client c(h.port());
