@@ -183,6 +183,20 @@ result<matcher> make_matcher(std::string_view name, matcher::op kind, std::strin
   return m;
 }
 
+namespace {
+
+// A matcher the API refuses: the reason in details.problem too, which
+// problem+json shows (its detail is the code's generic text).
+keel::error bad_matcher(std::string_view t, std::string_view why) {
+  std::string text = "matcher '";
+  text += t;
+  text += "' ";
+  text += why;
+  return error(codes::validation_error, text).with_detail("problem", text);
+}
+
+}  // namespace
+
 result<matcher> parse_matcher(std::string_view t) {
   auto trim = [](std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
@@ -192,12 +206,12 @@ result<matcher> parse_matcher(std::string_view t) {
     return s;
   };
   t = trim(t);
-  if (t.size() > 1024) return fail(codes::validation_error, "matcher longer than 1024 bytes");
+  if (t.size() > 1024) return fail(bad_matcher(t.substr(0, 32), "... is longer than 1024 bytes"));
   std::size_t i = 0;
   while (i < t.size() && t[i] != '=' && t[i] != '!')
     ++i;
   if (i == t.size()) {
-    return fail(codes::validation_error, "matcher '" + std::string(t) + "' has no operator");
+    return fail(bad_matcher(t, "has no operator (=, !=, =~, !~)"));
   }
   const auto name = trim(t.substr(0, i));
   matcher::op kind;
@@ -214,14 +228,13 @@ result<matcher> parse_matcher(std::string_view t) {
     kind = matcher::op::equal;
     i += 1;
   } else {
-    return fail(codes::validation_error, "matcher '" + std::string(t) + "' has no operator");
+    return fail(bad_matcher(t, "has no operator (=, !=, =~, !~)"));
   }
   auto raw = trim(t.substr(i));
   std::string value;
   if (!raw.empty() && raw.front() == '"') {
     if (raw.size() < 2 || raw.back() != '"') {
-      return fail(codes::validation_error,
-                  "matcher '" + std::string(t) + "' has an unclosed quote");
+      return fail(bad_matcher(t, "has an unclosed quote"));
     }
     raw = raw.substr(1, raw.size() - 2);
     for (std::size_t k = 0; k < raw.size(); ++k) {
@@ -235,6 +248,13 @@ result<matcher> parse_matcher(std::string_view t) {
       }
     }
   } else {
+    // `status==5` or `code=~~x` is a typo for an operator, not a value
+    // starting with '=' (which would never match): such a value is quoted.
+    if (!raw.empty() && (raw.front() == '=' || raw.front() == '~')) {
+      return fail(bad_matcher(t, "has no such operator as '" + std::string(t.substr(i - 1, 2)) +
+                                     "' (=, !=, =~, !~); quote a value that starts with '=' or "
+                                     "'~'"));
+    }
     value = std::string(raw);
   }
   return make_matcher(name, kind, value);

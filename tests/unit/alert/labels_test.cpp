@@ -36,6 +36,20 @@ TEST(Matcher, ParsesEveryOperator) {
   EXPECT_TRUE(parse_matcher("service = api")->matches(l));
 }
 
+TEST(Matcher, DoubledOperatorIsRefusedSayingWhyAndAQuotedValueMayStartWithIt) {
+  for (const char* typo : {"status==5", "code=~~x", "status!==5"}) {
+    auto m = parse_matcher(typo);
+    ASSERT_FALSE(m) << typo << " was read as " << m->to_string();
+    EXPECT_EQ(m.error(), codes::validation_error);
+    const auto problem = m.error().details().value("problem", "");
+    EXPECT_NE(problem.find("no such operator"), std::string::npos) << problem;
+  }
+  const label_set l{{"status", "=5"}};
+  EXPECT_TRUE(parse_matcher(R"(status="=5")")->matches(l));
+  EXPECT_NE(parse_matcher("status").error().details().value("problem", "").find("no operator"),
+            std::string::npos);
+}
+
 TEST(Matcher, RegexMatchesTheWholeValue) {
   label_set l{{"path", "/api/orders"}};
   EXPECT_FALSE(parse_matcher(R"(path=~"/api")")->matches(l));
