@@ -350,4 +350,35 @@ std::map<std::string, std::string> keel_environment() {
   return out;
 }
 
+std::vector<std::string> restart_needed(const config& a, const config& b) {
+  std::vector<std::string> out;
+  auto differs = [&](const char* path, bool changed) {
+    if (changed) out.emplace_back(path);
+  };
+  differs("server.listen", a.listen_host != b.listen_host || a.listen_port != b.listen_port);
+  differs("server.io_threads", a.io_threads != b.io_threads);
+  differs("server.max_body_bytes", a.max_body_bytes != b.max_body_bytes);
+  differs("server.max_connections", a.max_connections != b.max_connections);
+  differs("server.shutdown_grace", a.shutdown_grace != b.shutdown_grace);
+  differs("server.tls",
+          a.tls_certificate != b.tls_certificate || a.tls_private_key != b.tls_private_key);
+  differs("server.rate_limit",
+          a.rate_limit_rps != b.rate_limit_rps || a.rate_limit_burst != b.rate_limit_burst);
+  differs("storage.data_dir", a.data_dir != b.data_dir);
+  differs("storage.retention", a.retention != b.retention);
+  differs("storage.audit_retention", a.audit_retention != b.audit_retention);
+  differs("logging",
+          a.log_level != b.log_level || a.log_stdout != b.log_stdout ||
+              a.log_files != b.log_files || a.log_file_max_bytes != b.log_file_max_bytes ||
+              a.log_file_max_files != b.log_file_max_files || a.access_log != b.access_log);
+  differs("service", a.service_name != b.service_name);
+  differs("environment", a.environment != b.environment);
+  differs("simulate", a.simulate_error_rate != b.simulate_error_rate ||
+                          a.simulate_slow_min != b.simulate_slow_min ||
+                          a.simulate_slow_max != b.simulate_slow_max);
+  differs("evaluation_interval", a.evaluation_interval != b.evaluation_interval);
+  differs("dispatch_interval", a.dispatch_interval != b.dispatch_interval);
+  return out;
+}
+
 }  // namespace keeld

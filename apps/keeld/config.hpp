@@ -123,6 +123,11 @@ struct load_options {
 // flag errors name the variable or flag).
 [[nodiscard]] keel::result<config> load_config(const load_options& o);
 
+// The settings that differ between `running` and `next` and that a reload
+// does not apply (everything but alerting and targets), by their YAML
+// paths: "server.listen", "storage.data_dir", ...
+std::vector<std::string> restart_needed(const config& running, const config& next);
+
 // "HOST:PORT", "[v6]:PORT". VALIDATION_ERROR otherwise.
 [[nodiscard]] keel::result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view s);
 

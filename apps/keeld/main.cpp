@@ -90,8 +90,9 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      auto next = keeld::load_config({.file = cfg->source_file, .env = env, .flags = flags});
-      auto r = next ? (*svc)->reload(*next) : keel::result<void>(keel::fail(next.error()));
+      // Logged, counted and reported by reload(); stderr too, for a terminal.
+      auto r = (*svc)->reload(
+          keeld::load_config({.file = cfg->source_file, .env = env, .flags = flags}));
       std::fprintf(stderr, "keeld: SIGHUP: %s\n",
                    r ? "configuration reloaded" : std::string(r.error().message()).c_str());
       continue;

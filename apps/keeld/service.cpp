@@ -158,6 +158,17 @@ keel::result<void> service::build() {
       !r) {
     return r;
   }
+  auto reloads = metrics_.add_counter({.name = "keeld_config_reloads_total",
+                                       .help = "Configuration file reloads (SIGHUP), by outcome.",
+                                       .labels = {"outcome"}});
+  if (!reloads) return keel::fail(reloads.error());
+  reloads_ = *reloads;
+  auto last_ok = metrics_.add_gauge(
+      {.name = "keeld_config_last_reload_successful",
+       .help = "1 when the last reload applied the file (or none was tried), 0 when it failed."});
+  if (!last_ok) return keel::fail(last_ok.error());
+  last_reload_ok_ = *last_ok;
+  last_reload_ok_->labels().set(1);
   health_ = std::make_unique<keel::health::registry>(
       keel::health::registry_options{.cache_interval = 1s, .metrics = &metrics_});
 
@@ -248,13 +259,36 @@ keel::result<void> service::add_health_checks(bool dir_ok) {
              [svc = this](const keel::health::check_context&) { return svc->prober_->health(); });
 }
 
-keel::result<void> service::reload(const config& cfg) {
-  if (auto r = pipeline_->reconfigure(cfg.alerting); !r) return r;
-  prober_->set_targets(cfg.targets);
-  cfg_.alerting = cfg.alerting;
-  cfg_.targets = cfg.targets;
-  log_.info("configuration loaded", kv("rules", pipeline_->rules().rule_count()),
-            kv("receivers", cfg.alerting.receivers.size()), kv("targets", cfg.targets.size()));
+keel::result<void> service::reload(const keel::result<config>& next) {
+  auto applied = [&]() -> keel::result<void> {
+    if (!next) return keel::fail(next.error());
+    if (auto r = pipeline_->reconfigure(next->alerting); !r) return r;
+    prober_->set_targets(next->targets);
+    return {};
+  }();
+  if (!applied) {
+    reloads_->labels("error").inc();
+    last_reload_ok_->labels().set(0);
+    log_.error("configuration not reloaded: the running one stays", kv("error", applied.error()));
+    pipeline_->report(applied.error(), "configuration reload");
+    return applied;
+  }
+  const auto restart = restart_needed(cfg_, *next);
+  cfg_.alerting = next->alerting;
+  cfg_.targets = next->targets;
+  reloads_->labels("ok").inc();
+  last_reload_ok_->labels().set(1);
+  log_.info("configuration reloaded", kv("rules", pipeline_->rules().rule_count()),
+            kv("receivers", next->alerting.receivers.size()), kv("targets", next->targets.size()));
+  if (!restart.empty()) {
+    std::string names;
+    for (const auto& n : restart) {
+      if (!names.empty()) names += ", ";
+      names += n;
+    }
+    log_.warn("configuration reloaded; these settings changed and take effect only at restart",
+              kv("restart_needed", names));
+  }
   return {};
 }
 

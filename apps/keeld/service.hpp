@@ -53,9 +53,12 @@ class service {
   // Stops accepting, lets in-flight requests finish (shutdown_grace), stops
   // the pipeline and the probes, flushes the store and the logs. Idempotent.
   void stop();
-  // New rules, routes, receivers and targets from `cfg` (listen address,
-  // data directory and threads need a restart). The old set stays on error.
-  keel::result<void> reload(const config& cfg);
+  // New rules, routes, receivers and targets from `next` (the other
+  // settings need a restart, and a warn line names those that changed).
+  // The old set stays on error. Either way the outcome is logged, counted
+  // (keeld_config_reloads_total{outcome}, keeld_config_last_reload_successful)
+  // and a failure is an error event of keeld's own.
+  keel::result<void> reload(const keel::result<config>& next);
 
   std::uint16_t port() const noexcept;
 
@@ -98,6 +101,8 @@ class service {
   std::unique_ptr<keel::http::server> server_;
   std::unique_ptr<target_prober> prober_;
   std::string admin_token_;
+  keel::metrics::counter_family* reloads_ = nullptr;
+  keel::metrics::gauge_family* last_reload_ok_ = nullptr;
 
   std::atomic<bool> stopped_{false};
   std::atomic<bool> started_{false};

@@ -752,6 +752,55 @@ TEST(Keeld, SighupReloadsRules) {
   EXPECT_EQ(rules[0]["name"], "Reloaded");
 }
 
+// A SIGHUP whose file is bad changes nothing and says so where operators
+// look: an error line, a metric, an error event of keeld's own. A good file
+// that changes a setting only a restart applies is reloaded with a warn
+// line naming that setting.
+TEST(Keeld, FailedReloadIsLoggedCountedAndReportedAndRestartOnlySettingsAreNamed) {
+  keeld_instance k;
+  auto log_text = [&] {
+    std::ifstream in(k.data_dir() / "logs" / "keeld.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto wait_for_metric = [&](const std::string& sample) {
+    std::string m;
+    for (int i = 0; i < 200; ++i) {
+      m = k.get("/metrics").body;
+      if (m.find(sample) != std::string::npos) break;
+      std::this_thread::sleep_for(25ms);
+    }
+    return m;
+  };
+  EXPECT_THAT(k.get("/metrics").body, HasSubstr("keeld_config_last_reload_successful 1"));
+  std::ofstream(k.config_file(), std::ios::app) << "alerting: {rules: [unclosed\n";
+  k.process().signal(SIGHUP);
+  auto m = wait_for_metric("keeld_config_reloads_total{outcome=\"error\"} 1");
+  EXPECT_THAT(m, HasSubstr("keeld_config_reloads_total{outcome=\"error\"} 1"));
+  EXPECT_THAT(m, HasSubstr("keeld_config_last_reload_successful 0"));
+  EXPECT_THAT(log_text(), HasSubstr("\"message\":\"configuration not reloaded"));
+  nlohmann::json stats;
+  for (int i = 0; i < 200; ++i) {
+    stats = json_of(k.admin("GET", "/admin/api/monitoring/errors/stats"));
+    if (stats["by_service"].value("keeld-test", 0) > 0) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_EQ(stats["by_service"].value("keeld-test", 0), 1) << stats;
+
+  std::string changed = test_config();
+  changed.replace(changed.find("shutdown_grace: 5s"), 18, "shutdown_grace: 7s");
+  std::ofstream(k.config_file(), std::ios::trunc) << changed;
+  k.process().signal(SIGHUP);
+  m = wait_for_metric("keeld_config_reloads_total{outcome=\"ok\"} 1");
+  EXPECT_THAT(m, HasSubstr("keeld_config_reloads_total{outcome=\"ok\"} 1"));
+  EXPECT_THAT(m, HasSubstr("keeld_config_last_reload_successful 1"));
+  std::string log;
+  for (int i = 0; i < 200 && log.find("take effect only at restart") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(25ms);
+    log = log_text();
+  }
+  EXPECT_THAT(log, HasSubstr("\"restart_needed\":\"server.shutdown_grace\""));
+}
+
 TEST(Keeld, ProbesMonitoredTargets) {
   // A target that is up (a listening socket keeld can connect to) and one
   // that is down (a port nothing listens on).

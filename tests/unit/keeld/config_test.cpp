@@ -1,0 +1,85 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "unit/alert/temp_dir.hpp"
+
+namespace keeld {
+namespace {
+
+using namespace std::chrono_literals;
+
+class KeeldConfig : public ::testing::Test {
+ protected:
+  std::string file(const std::string& yaml) {
+    const auto p = dir.path() / "keeld.yaml";
+    std::ofstream(p) << yaml;
+    return p.string();
+  }
+  keel::alert::testing::temp_dir dir;
+};
+
+TEST_F(KeeldConfig, FlagsOverTheEnvironmentOverTheFile) {
+  const auto f = file(
+      "server: {listen: 127.0.0.1:7000}\nstorage: {data_dir: /from/file}\n"
+      "logging: {level: warn}\n");
+  auto only_file = load_config({.file = f}).value();
+  EXPECT_EQ(only_file.listen_port, 7000);
+  EXPECT_EQ(only_file.data_dir, "/from/file");
+  EXPECT_EQ(only_file.log_level, keel::log::level::warn);
+
+  const std::map<std::string, std::string> env{{"KEEL_LISTEN", "127.0.0.1:7001"},
+                                               {"KEEL_DATA_DIR", "/from/env"},
+                                               {"KEEL_LOG_LEVEL", "debug"}};
+  auto with_env = load_config({.file = f, .env = env}).value();
+  EXPECT_EQ(with_env.listen_port, 7001);
+  EXPECT_EQ(with_env.data_dir, "/from/env");
+  EXPECT_EQ(with_env.log_level, keel::log::level::debug);
+
+  auto with_flags =
+      load_config({.file = f, .env = env, .flags = {.listen = "0.0.0.0:7002", .io_threads = 3}})
+          .value();
+  EXPECT_EQ(with_flags.listen_host, "0.0.0.0");
+  EXPECT_EQ(with_flags.listen_port, 7002);
+  EXPECT_EQ(with_flags.io_threads, 3u);
+  EXPECT_EQ(with_flags.data_dir, "/from/env");  // no flag for it: the environment's
+}
+
+TEST_F(KeeldConfig, KeelConfigNamesTheFileWhenNoneIsGiven) {
+  const auto f = file("service: from-env-file\n");
+  EXPECT_EQ(load_config({.env = {{"KEEL_CONFIG", f}}}).value().service_name, "from-env-file");
+  EXPECT_EQ(load_config({}).value().service_name, "keeld");  // the embedded default
+}
+
+TEST_F(KeeldConfig, BadOverridesNameTheVariableOrTheFlag) {
+  auto env = load_config({.env = {{"KEEL_IO_THREADS", "lots"}}});
+  ASSERT_FALSE(env);
+  EXPECT_EQ(env.error().details().value("variable", ""), "KEEL_IO_THREADS");
+  auto flag = load_config({.flags = {.log_level = "loud"}});
+  ASSERT_FALSE(flag);
+  EXPECT_EQ(flag.error().details().value("flag", ""), "log-level");
+  EXPECT_NE(flag.error().message().find("--log-level"), std::string::npos);
+  auto token = load_config({.env = {{"KEEL_ADMIN_TOKEN", "short"}}});
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error().details().value("variable", ""), "KEEL_ADMIN_TOKEN");
+}
+
+TEST_F(KeeldConfig, RestartNeededNamesWhatAReloadDoesNotApply) {
+  const auto a = parse_config("server: {listen: 127.0.0.1:7000, shutdown_grace: 5s}\n").value();
+  auto b = parse_config(
+               "server: {listen: 127.0.0.1:7001, shutdown_grace: 5s}\n"
+               "storage: {retention: 2d}\nalerting: {rules: [{alert: New, events: {window: 1m, "
+               "at_least: 1}}]}\n")
+               .value();
+  EXPECT_EQ(restart_needed(a, b), (std::vector<std::string>{"server.listen", "storage.retention"}));
+  // What a reload applies (rules here) is not listed.
+  auto c = a;
+  c.alerting = b.alerting;
+  EXPECT_TRUE(restart_needed(a, c).empty());
+}
+
+}  // namespace
+}  // namespace keeld
