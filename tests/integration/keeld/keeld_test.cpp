@@ -487,6 +487,35 @@ TEST(Keeld, DataDirectoryAndEveryFileInItAreTheOwnersOnly) {
     EXPECT_EQ(mode(data / f), 0600u) << f;
 }
 
+// One client flooding a rate-limited route: every request is counted, but
+// the log gets a few lines for it, not one per 429 (a flood once rotated
+// 50 MB of history away in 30 s).
+TEST(Keeld, FloodOf429sIsCountedButBarelyLogged) {
+  std::string cfg = test_config();
+  const std::string generous = "requests_per_second: 10000, burst: 10000";
+  cfg.replace(cfg.find(generous), generous.size(), "requests_per_second: 1, burst: 1");
+  keeld_instance k(cfg);
+  int refused = 0;
+  for (int i = 0; i < 300; ++i)
+    refused += k.post_json("/api/v1/events", kEvent).status == 429 ? 1 : 0;
+  EXPECT_GE(refused, 295);
+  EXPECT_THAT(k.get("/metrics").body, HasSubstr("status=\"429\""));
+  std::string log;
+  std::size_t lines_429 = 0;
+  for (int i = 0; i < 40; ++i) {  // the backend writes asynchronously
+    std::this_thread::sleep_for(25ms);
+    std::ifstream in(k.data_dir() / "logs" / "keeld.log");
+    log.assign(std::istreambuf_iterator<char>(in), {});
+    lines_429 = 0;
+    for (std::size_t at = log.find("\"status\":429"); at != std::string::npos;
+         at = log.find("\"status\":429", at + 1))
+      ++lines_429;
+    if (lines_429 > 0) break;
+  }
+  EXPECT_GE(lines_429, 1u);
+  EXPECT_LE(lines_429, 5u) << "429 lines in the log";
+}
+
 TEST(Keeld, SecondKeeldOnTheSameDataDirectoryIsRefusedNamingTheHolder) {
   keeld_instance k;
   keel::testing::temp_dir other("keeld-second");

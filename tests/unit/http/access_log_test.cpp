@@ -204,6 +204,36 @@ TEST_F(AccessLog, SamplesOneSuccessInNButEveryFailure) {
   EXPECT_EQ(got[3]["status"], 409);
 }
 
+// A client flooding 4xx gets a few lines an interval, then one summary
+// line with the count; its 5xx are never held back.
+TEST_F(AccessLog, ClientErrorsBeyondTheirShareAreCountedAndSummarisedNextInterval) {
+  middleware_harness h(
+      chain({.client_error_lines = 3, .client_error_interval = std::chrono::seconds(10)}));
+  client c(h.port());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(c.get("/status/429"));
+  ASSERT_TRUE(c.get("/status/503"));
+  auto got = lines();
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(got[static_cast<std::size_t>(i)]["status"], 429);
+  EXPECT_EQ(got[3]["status"], 503);
+
+  h.clock.advance(std::chrono::seconds(9));
+  ASSERT_TRUE(c.get("/status/404"));  // still the same interval: counted only
+  EXPECT_EQ(lines().size(), 4u);
+  h.clock.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(c.get("/status/404"));
+  got = lines();
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[4]["message"], "http client errors summarised");
+  EXPECT_EQ(got[4]["level"], "warn");
+  EXPECT_EQ(got[4]["client_ip"], "127.0.0.1");
+  EXPECT_EQ(got[4]["suppressed"], 18);  // 17 of the 429s and the first 404
+  EXPECT_EQ(got[4]["interval_s"], 10.0);
+  EXPECT_EQ(got[5]["status"], 404);
+}
+
 TEST_F(AccessLog, BoundsUserAgentAndPathAtACharacterBoundary) {
   middleware_harness h(chain({.max_path_bytes = 8, .max_user_agent_bytes = 6}));
   client c(h.port());
