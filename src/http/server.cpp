@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -111,11 +112,33 @@ class connection final : public connection_state {
     boost::system::error_code ec;
     socket().cancel(ec);
   }
+  void answer_unavailable_and_close() noexcept override {
+    static constexpr std::string_view body =
+        R"({"type":"urn:keel:problem:service-unavailable","title":"Service unavailable",)"
+        R"("status":503,"detail":"The server is shutting down.","code":"SERVICE_UNAVAILABLE"})";
+    static const std::string canned =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" +
+        std::string(body);
+    boost::system::error_code ec;
+    if constexpr (std::is_same_v<Stream, socket_t>) {
+      // Best effort into the socket's buffer: never block the stop on it.
+      (void)::send(socket().native_handle(), canned.data(), canned.size(),
+                   MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    socket().shutdown(socket_t::shutdown_both, ec);
+    socket().close(ec);
+  }
 
   Stream stream;
 };
 
 }  // namespace detail
+
+// How long stop() lets connections end by themselves once closed past the
+// grace, before it stops the loops.
+constexpr std::chrono::milliseconds kDrainAfterGrace{250};
 
 struct server::impl {
   server_config cfg;
@@ -508,12 +531,30 @@ void server::stop(std::chrono::milliseconds grace) {
       s.drained.wait_for(lock, grace,
                          [&] { return s.active.load(std::memory_order_acquire) == 0; });
     }
-    // Past the grace: close what is left and let the loops run dry.
+    // Past the grace: answer what is still being handled with a 503, close
+    // the rest, and let the loops run dry for a moment so that connections
+    // end on their own threads.
     s.on_each_worker([](detail::worker& w) {
-      for_each_connection(w, [](connection_state& c) { c.close_socket(); });
+      for_each_connection(w, [](connection_state& c) {
+        if (c.state == connection_state::phase::handling) {
+          c.answer_unavailable_and_close();
+        } else {
+          c.close_socket();
+        }
+      });
       if (w.sweep) w.sweep->cancel();
       w.guard.reset();
     });
+    {
+      std::unique_lock lock(s.mutex);
+      s.drained.wait_for(lock, kDrainAfterGrace,
+                         [&] { return s.active.load(std::memory_order_acquire) == 0; });
+    }
+    // A handler that is still waiting (a timer, a pool job) would hold its
+    // loop, and the stop, until it ends: stop the loops instead. Its frame
+    // is destroyed with the server.
+    for (auto& w : s.workers)
+      w->ioc->stop();
     for (auto& w : s.workers) {
       if (w->thread.joinable()) w->thread.join();
     }

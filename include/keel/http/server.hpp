@@ -109,8 +109,14 @@ class server {
   // Stops accepting and closes idle connections; returns once the listener
   // is closed. In-flight requests go on.
   void begin_stop();
-  // begin_stop(), waits up to `grace` for in-flight requests, closes the
-  // rest, and joins the I/O threads. Idempotent.
+  // begin_stop(), waits up to `grace` for in-flight requests, then answers
+  // a request still in its handler with 503 (Retry-After, Connection:
+  // close; plain TCP) and closes every other connection cleanly, lets them
+  // end for 250 ms, stops the loops and joins the I/O threads: it returns
+  // about grace + 250 ms after it was called even if a handler is still
+  // waiting (on a timer, on a worker_pool job), whose frame is then
+  // destroyed with the server. A worker_pool whose jobs resume handlers
+  // must be joined before the server is destroyed. Idempotent.
   void stop(std::chrono::milliseconds grace);
 
   // The bound port.

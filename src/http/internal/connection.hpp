@@ -87,6 +87,10 @@ class connection_state {
   virtual void close_socket() noexcept = 0;
   // Cancels the pending operation but keeps the socket (to answer 408).
   virtual void cancel_socket() noexcept = 0;
+  // Past the stop's grace, for a request whose handler has not answered:
+  // a canned 503 written without waiting (plain TCP only), then a clean
+  // close, so the client gets an answer or a FIN rather than a reset.
+  virtual void answer_unavailable_and_close() noexcept = 0;
 
   // Per request.
   void begin_request(keel::clock::steady_time now);

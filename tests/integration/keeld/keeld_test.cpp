@@ -362,17 +362,51 @@ TEST(Keeld, RulesAlertsSilencesAndIncidents) {
   expect_problem(k.admin("GET", "/api/v1/rules/CheckoutErrors"), 404, "RESOURCE_NOT_FOUND");
 }
 
-TEST(Keeld, SigtermFinishesRequestsInFlightAndExitsZero) {
+// Until the slow request is in its handler: keeld's own in-flight gauge
+// counts it and the scrape asking.
+void wait_until_in_flight(const keeld_instance& k, int requests) {
+  const std::string sample = "http_requests_in_flight " + std::to_string(requests + 1);
+  for (int i = 0; i < 200; ++i) {
+    if (k.get("/metrics").body.find(sample) != std::string::npos) return;
+    std::this_thread::sleep_for(10ms);
+  }
+  ADD_FAILURE() << "never saw " << sample;
+}
+
+std::string with_slow_requests(const std::string& seconds) {
   std::string cfg = test_config();
-  cfg.replace(cfg.find("slow_max: 100ms"), 15, "slow_max: 1500ms");
-  cfg.replace(cfg.find("slow_min: 100ms"), 15, "slow_min: 1500ms");
-  keeld_instance k(cfg);
+  cfg.replace(cfg.find("slow_max: 100ms"), 15, "slow_max: " + seconds);
+  cfg.replace(cfg.find("slow_min: 100ms"), 15, "slow_min: " + seconds);
+  return cfg;
+}
+
+TEST(Keeld, SigtermFinishesRequestsInFlightAndExitsZero) {
+  keeld_instance k(with_slow_requests("1500ms"));
   auto slow = std::async(std::launch::async, [&] { return k.get("/simulate/slow"); });
-  std::this_thread::sleep_for(500ms);  // the request arrives; its handler waits 1.5 s
+  wait_until_in_flight(k, 1);
   k.process().signal(SIGTERM);
   EXPECT_EQ(slow.get().status, 200);
   EXPECT_EQ(k.process().wait(), 0) << k.output();
   EXPECT_EQ(k.get("/health").status, 0);  // nothing listens any more
+}
+
+// A request that outlasts shutdown_grace gets a 503, and keeld exits soon
+// after the grace instead of waiting for it (it once took 4.3 s with a 1 s
+// grace and a 5 s request, and reset the connection).
+TEST(Keeld, SigtermPastTheGraceAnswers503AndExitsPromptly) {
+  std::string cfg = with_slow_requests("20s");
+  cfg.replace(cfg.find("shutdown_grace: 5s"), 18, "shutdown_grace: 1s");
+  keeld_instance k(cfg);
+  auto slow = std::async(std::launch::async, [&] { return k.get("/simulate/slow"); });
+  wait_until_in_flight(k, 1);
+  const auto t0 = std::chrono::steady_clock::now();
+  k.process().signal(SIGTERM);
+  auto r = slow.get();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_FALSE(r.headers["retry-after"].empty());
+  EXPECT_EQ(k.process().wait(), 0) << k.output();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 5s) << "keeld waited for the handler";
 }
 
 TEST(Keeld, StartsDegradedWhenTheStoreCannotOpenAndRecovers) {

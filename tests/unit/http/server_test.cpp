@@ -537,16 +537,25 @@ TEST(Server, GracefulStopFinishesInFlightRequestsAndRefusesNewOnes) {
   EXPECT_EQ(h.srv->connections(), 0u);
 }
 
-TEST(Server, StopPastTheGraceClosesWhatIsLeft) {
+// Past the grace, a request still in its handler gets a 503 and a clean
+// close, and stop() returns without waiting for the handler to end.
+TEST(Server, StopPastTheGraceAnswers503AndReturnsWithoutWaitingForTheHandler) {
   harness h;
   client inflight(h.port());
   ASSERT_TRUE(inflight.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
   h.block.entered.get_future().wait();
-  std::thread stopper([&] { h.srv->stop(0ms); });
-  EXPECT_TRUE(inflight.wait_closed());  // closed without a response
-  h.block.release.set_value();          // the handler's worker job can end
-  stopper.join();
-  EXPECT_EQ(h.srv->connections(), 0u);
+  const auto t0 = std::chrono::steady_clock::now();
+  h.srv->stop(0ms);  // the handler is still blocked in its pool job
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  auto r = inflight.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_EQ(r->header("retry-after"), "1");
+  EXPECT_EQ(body_json(*r)["code"], "SERVICE_UNAVAILABLE");
+  EXPECT_TRUE(inflight.wait_closed());
+  h.block.release.set_value();
+  h.pool.join();  // its job resumes the handler's loop: it ends before the server goes
 }
 
 // ---- TLS ---------------------------------------------------------------------
