@@ -118,9 +118,13 @@ keel::result<void> service::build() {
   } else if (l.error() == keel::codes::conflict) {
     return keel::fail(std::move(l.error()));
   }
+  // What works is kept: the token is saved when the data directory is
+  // usable, even if its logs/ is not; the file sink makes logs/ itself
+  // once it can, so file logging recovers without a restart.
   std::error_code ec;
+  const bool data_ok = lock != nullptr;
   fs::create_directories(cfg_.data_dir / "logs", ec);
-  const bool dir_ok = !ec;
+  const std::error_code logs_error = ec;
   keel::log::log_config lc{.service = cfg_.service_name,
                            .version = std::string(keel::version()),
                            .environment = cfg_.environment,
@@ -131,17 +135,25 @@ keel::result<void> service::build() {
         {.format = cfg_.log_stdout == log_output::console ? keel::log::format::console
                                                           : keel::log::format::json}));
   }
-  if (cfg_.log_files && dir_ok) {
+  if (cfg_.log_files) {
     auto file = keel::log::rotating_file_sink::create(
         {.path = (cfg_.data_dir / "logs" / "keeld.log").string(),
          .max_bytes = cfg_.log_file_max_bytes,
-         .max_files = cfg_.log_file_max_files});
-    if (file) lc.sinks.push_back(std::move(*file));
+         .max_files = cfg_.log_file_max_files,
+         .create_directories = true});
+    if (file) {
+      log_file_ = *file;
+      lc.sinks.push_back(std::move(*file));
+    }
   }
   if (lc.sinks.empty()) lc.sinks.push_back(keel::log::stream_sink::stderr_sink());
   if (auto r = keel::log::configure(std::move(lc)); !r) return r;
 
-  admin_token_ = admin_token_for(cfg_, dir_ok, log_);
+  if (cfg_.log_files && logs_error) {
+    log_.error("log files unavailable until the directory can be made; logging to stdout",
+               kv("path", (cfg_.data_dir / "logs").string()), kv("error", logs_error.message()));
+  }
+  admin_token_ = admin_token_for(cfg_, data_ok, log_);
 
   // Metrics and health.
   if (auto r = metrics_.add_collector(std::make_shared<keel::metrics::process_collector>()); !r) {
@@ -192,7 +204,7 @@ keel::result<void> service::build() {
   pipeline_ = std::move(*p);
   prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_, resilience_events_);
   prober_->set_targets(cfg_.targets);
-  if (auto r = add_health_checks(dir_ok); !r) return r;
+  if (auto r = add_health_checks(data_ok); !r) return r;
   auto* svc = this;
 
   workers_ = std::make_unique<keel::http::worker_pool>(2);
@@ -243,7 +255,7 @@ keel::result<void> service::build() {
   return {};
 }
 
-keel::result<void> service::add_health_checks(bool dir_ok) {
+keel::result<void> service::add_health_checks(bool data_ok) {
   if (auto r = keel::alert::add_pipeline_checks(*health_, *pipeline_); !r) return r;
   auto add = [&](keel::health::check_options o, keel::health::check_fn f) -> keel::result<void> {
     if (auto r = health_->add(std::move(o), std::move(f)); !r) return keel::fail(r.error());
@@ -251,10 +263,24 @@ keel::result<void> service::add_health_checks(bool dir_ok) {
   };
   if (auto r = add({.name = "disk", .component_type = "system", .critical = false},
                    keel::health::disk_space_check(
-                       dir_ok ? cfg_.data_dir.string() : std::string("."),
+                       data_ok ? cfg_.data_dir.string() : std::string("."),
                        {.fail_below_bytes = 64ull << 20, .warn_below_bytes = 512ull << 20}));
       !r)
     return r;
+  if (log_file_) {
+    // A log file that cannot be written is a warning, naming why, until a
+    // write succeeds again (the lines still reach stdout).
+    if (auto r = add({.name = "log_files", .component_type = "component", .critical = false},
+                     [file = log_file_](const keel::health::check_context&) {
+                       const int err = file->stats().last_error.load(std::memory_order_relaxed);
+                       if (err == 0) return keel::health::check_result::pass();
+                       return keel::health::check_result::warn(
+                           file->path() + ": " +
+                           std::error_code(err, std::generic_category()).message());
+                     });
+        !r)
+      return r;
+  }
   return add({.name = "targets", .component_type = "component", .critical = true},
              [svc = this](const keel::health::check_context&) { return svc->prober_->health(); });
 }

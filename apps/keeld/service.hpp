@@ -35,6 +35,7 @@
 #include "keel/http/server.hpp"
 #include "keel/http/task.hpp"
 #include "keel/log/logger.hpp"
+#include "keel/log/rotating_file_sink.hpp"
 #include "keel/metrics/registry.hpp"
 #include "keel/resilience/breaker_registry.hpp"
 
@@ -82,7 +83,7 @@ class service {
  private:
   explicit service(config cfg);
   keel::result<void> build();
-  keel::result<void> add_health_checks(bool dir_ok);
+  keel::result<void> add_health_checks(bool data_ok);
 
   config cfg_;
   const keel::clock& clock_;
@@ -101,6 +102,7 @@ class service {
   std::unique_ptr<keel::http::server> server_;
   std::unique_ptr<target_prober> prober_;
   std::string admin_token_;
+  std::shared_ptr<keel::log::rotating_file_sink> log_file_;  // null when files are off
   keel::metrics::counter_family* reloads_ = nullptr;
   keel::metrics::gauge_family* last_reload_ok_ = nullptr;
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <cerrno>
+#include <filesystem>
+#include <system_error>
 
 #include "keel/core/error.hpp"
 #include "keel/log/stream_sink.hpp"
@@ -23,6 +25,7 @@ file_sink::file_sink(file_sink_options o)
             .error_report_interval = o.error_report_interval,
             .clock = o.clock}),
       path_(std::move(o.path)),
+      create_directories_(o.create_directories),
       fsync_on_flush_(o.fsync_on_flush) {
   (void)ensure_open();
 }
@@ -32,6 +35,12 @@ file_sink::~file_sink() { close_file(); }
 int file_sink::ensure_open() noexcept {
   if (fd_ >= 0) return 0;
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd_ < 0 && errno == ENOENT && create_directories_) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
+    if (ec) return ec.value();
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  }
   return fd_ >= 0 ? 0 : errno;
 }
 

@@ -41,11 +41,13 @@ void sink::commit() {
 void sink::record_success(std::uint64_t lines, std::uint64_t bytes) noexcept {
   stats_.lines_written.fetch_add(lines, std::memory_order_relaxed);
   stats_.bytes_written.fetch_add(bytes, std::memory_order_relaxed);
+  stats_.last_error.store(0, std::memory_order_relaxed);
 }
 
 void sink::record_failure(int err, std::uint64_t lines) noexcept {
   stats_.write_errors.fetch_add(1, std::memory_order_relaxed);
   stats_.lines_lost.fetch_add(lines, std::memory_order_relaxed);
+  stats_.last_error.store(err, std::memory_order_relaxed);
   ++unreported_errors_;
   unreported_lost_ += lines;
   const auto now = clock_->steady_now();

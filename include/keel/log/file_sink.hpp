@@ -1,10 +1,12 @@
 // keel/log/file_sink.hpp
 //
-// file_sink appends lines to one file (O_APPEND, created 0640 with its
-// directory missing = an error). A file that cannot be opened or written
-// (permission denied, disk full, directory gone) is a counted failure,
-// reported at most once per interval; the sink retries opening on later
-// batches, so logging resumes when the cause goes away.
+// file_sink appends lines to one file (O_APPEND, created 0640; a missing
+// directory is an error, or is made (mode 0777 less the umask) with
+// `create_directories`). A file
+// that cannot be opened or written (permission denied, disk full,
+// directory gone) is a counted failure (sink_stats, last_error), reported
+// at most once per interval; the sink retries opening on later batches, so
+// logging resumes when the cause goes away.
 //
 //   auto f = keel::log::file_sink::create({.path = "/var/log/keeld/keeld.log"});
 //   if (!f) ...;                                     // result<>: bad options only
@@ -28,6 +30,7 @@ struct file_sink_options {
   bool fsync_on_flush = false;
   std::chrono::milliseconds error_report_interval{10'000};
   const ::keel::clock* clock = nullptr;
+  bool create_directories = false;  // make the file's missing directories at each open
 };
 
 class file_sink : public sink {
@@ -48,6 +51,7 @@ class file_sink : public sink {
   void close_file() noexcept;
 
   std::string path_;
+  bool create_directories_ = false;
   int fd_ = -1;
   bool fsync_on_flush_;
 };

@@ -34,6 +34,7 @@ struct rotating_file_sink_options {
   bool fsync_on_flush = false;
   std::chrono::milliseconds error_report_interval{10'000};
   const ::keel::clock* clock = nullptr;  // time rotation and reports; nullptr: real
+  bool create_directories = false;       // as file_sink_options
 };
 
 class rotating_file_sink final : public file_sink {

@@ -67,6 +67,7 @@ struct sink_stats {
   std::atomic<std::uint64_t> bytes_written{0};
   std::atomic<std::uint64_t> write_errors{0};
   std::atomic<std::uint64_t> lines_lost{0};
+  std::atomic<int> last_error{0};  // errno of the last write, 0 once one succeeds
 };
 
 // Bit set of formats a sink needs; the backend formats only those.

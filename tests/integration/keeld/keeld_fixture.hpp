@@ -53,10 +53,12 @@ class keeld_instance {
  public:
   // Starts keeld with `config` as its file (in the temp dir), `data_dir`
   // (default: <temp>/var) and extra arguments.
+  // Without `with_token`, KEEL_ADMIN_TOKEN is unset: keeld makes its own.
   explicit keeld_instance(const std::string& config = test_config(),
                           std::filesystem::path data_dir = {},
-                          std::vector<std::string> extra_args = {})
+                          std::vector<std::string> extra_args = {}, bool with_token = true)
       : data_dir_(data_dir.empty() ? dir_.path() / "var" : std::move(data_dir)) {
+    if (with_token) env_["KEEL_ADMIN_TOKEN"] = kToken;
     std::ofstream(config_file()) << config;
     start(std::move(extra_args));
   }
@@ -66,9 +68,8 @@ class keeld_instance {
     std::vector<std::string> args{"--config",         config_file().string(), "--data-dir",
                                   data_dir_.string(), "--port-file",          port_file().string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    proc_ = std::make_unique<keel::testing::child_process>(
-        KEELD_BINARY, args, std::map<std::string, std::string>{{"KEEL_ADMIN_TOKEN", kToken}},
-        dir_.path() / "keeld.out");
+    proc_ = std::make_unique<keel::testing::child_process>(KEELD_BINARY, args, env_,
+                                                           dir_.path() / "keeld.out");
     // Waiting for a real process to come up, not for a timing rule.
     for (int i = 0; i < 400 && proc_->running(); ++i) {
       if (std::ifstream in(port_file()); in >> port_ && port_ > 0) return;
@@ -105,6 +106,7 @@ class keeld_instance {
   }
 
  private:
+  std::map<std::string, std::string> env_;
   keel::testing::temp_dir dir_{"keeld-it"};
   std::filesystem::path data_dir_;
   std::unique_ptr<keel::testing::child_process> proc_;

@@ -550,6 +550,49 @@ TEST(Keeld, FloodOf429sIsCountedButBarelyLogged) {
   EXPECT_LE(lines_429, 5u) << "429 lines in the log";
 }
 
+// A data directory whose logs/ cannot be made: the store and the admin
+// token still work, /health and a line on stdout say file logging is off,
+// and once the obstacle is gone the log file appears without a restart.
+TEST(Keeld, UnusableLogsDirectoryIsReportedAndRecoveredWithoutLosingTheToken) {
+  keel::testing::temp_dir dir("keeld-logs");
+  const auto data = dir.path() / "var";
+  std::filesystem::create_directories(data);
+  std::ofstream(data / "logs") << "a file where logs/ should be";
+  keeld_instance k(test_config(), data, {}, /*with_token=*/false);
+  std::ifstream token_file(data / "admin_token");
+  std::string token;
+  std::getline(token_file, token);
+  ASSERT_EQ(token.size(), 64u) << "the token was not saved";
+  auto admin = [&](const std::string& path) {
+    return http_request("GET", k.url(path), {}, {"Authorization: Bearer " + token});
+  };
+  EXPECT_EQ(admin("/api/v1/rules").status, 200);
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);  // the store works
+  auto log_check = [&] { return json_of(k.get("/health"))["checks"]["log_files"][0]; };
+  nlohmann::json c;
+  for (int i = 0; i < 100; ++i) {
+    c = log_check();
+    if (c["status"] == "warn") break;
+    std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_EQ(c["status"], "warn") << c;
+  EXPECT_THAT(c.value("output", ""), HasSubstr("keeld.log"));
+
+  std::filesystem::remove(data / "logs");
+  for (int i = 0; i < 200 && !std::filesystem::exists(data / "logs" / "keeld.log"); ++i) {
+    (void)k.get("/");  // a line to write
+    std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_TRUE(std::filesystem::exists(data / "logs" / "keeld.log"));
+  for (int i = 0; i < 100 && log_check()["status"] != "pass"; ++i)
+    std::this_thread::sleep_for(25ms);
+  EXPECT_EQ(log_check()["status"], "pass");
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  EXPECT_EQ(admin("/api/v1/rules").status, 200);  // the same token after a restart
+}
+
 TEST(Keeld, SecondKeeldOnTheSameDataDirectoryIsRefusedNamingTheHolder) {
   keeld_instance k;
   keel::testing::temp_dir other("keeld-second");

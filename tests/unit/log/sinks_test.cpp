@@ -3,6 +3,9 @@
 // directly with log_line values, as the backend drives them.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -130,6 +133,23 @@ TEST(FileSink, ResumesWhenThePathBecomesWritable) {
   s->consume(m.make(level::info, "x", "kept\n"));
   s->commit();
   EXPECT_EQ(read_file(dir.file("later/a.log")), "kept\n");
+}
+
+TEST(FileSink, MakesItsDirectoryOnceItCanAndClearsItsLastError) {
+  temp_dir dir;
+  std::ofstream(dir.file("logs")) << "in the way";
+  auto s = file_sink::create({.path = dir.file("logs/a.log"), .create_directories = true}).value();
+  line_maker m;
+  stderr_capture err;
+  s->consume(m.make(level::info, "x", "lost\n"));
+  s->commit();
+  EXPECT_NE(s->stats().last_error.load(), 0);
+  EXPECT_EQ(s->stats().lines_lost, 1u);
+  std::filesystem::remove(dir.file("logs"));
+  s->consume(m.make(level::info, "x", "kept\n"));
+  s->commit();
+  EXPECT_EQ(s->stats().last_error.load(), 0);
+  EXPECT_EQ(read_file(dir.file("logs/a.log")), "kept\n");
 }
 
 TEST(RotatingFileSink, RotatesBySizeWithoutSplittingLines) {
