@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -112,6 +113,27 @@ void read_simulate(const YAML::Node& n, config& c) {
   if (c.simulate_slow_max < c.simulate_slow_min || c.simulate_slow_max > milliseconds(60'000)) {
     bad(n, "simulate", "need slow_min <= slow_max <= 60s");
   }
+}
+
+void read_retry(const YAML::Node& n, const std::string& p, retry_config& r, bool forever_ok) {
+  allow_keys(n, p, {"max_attempts", "initial_delay", "max_delay"});
+  if (n["max_attempts"]) {
+    const double a = number(n["max_attempts"], p + ".max_attempts", forever_ok ? 0 : 1, 1000);
+    if (a != std::floor(a)) bad(n["max_attempts"], p + ".max_attempts", "an integer");
+    r.max_attempts = static_cast<std::uint32_t>(a);
+  }
+  if (n["initial_delay"]) r.initial_delay = duration(n["initial_delay"], p + ".initial_delay");
+  if (n["max_delay"]) r.max_delay = duration(n["max_delay"], p + ".max_delay");
+  if (r.initial_delay < milliseconds(1) || r.max_delay < r.initial_delay ||
+      r.max_delay > milliseconds(86'400'000)) {
+    bad(n, p, "need 1ms <= initial_delay <= max_delay <= 1d");
+  }
+}
+
+void read_retries(const YAML::Node& n, config& c) {
+  allow_keys(n, "retries", {"delivery", "targets"});
+  if (n["delivery"]) read_retry(n["delivery"], "retries.delivery", c.delivery_retry, true);
+  if (n["targets"]) read_retry(n["targets"], "retries.targets", c.target_retry, false);
 }
 
 void read_targets(const YAML::Node& n, config& c) {
@@ -226,9 +248,10 @@ keel::result<config> parse_config(std::string_view yaml) {
       [](const YAML::Node& doc) {
         config c;
         if (doc.IsDefined() && !doc.IsNull()) {
-          allow_keys(doc, "",
-                     {"service", "environment", "server", "storage", "logging", "simulate",
-                      "evaluation_interval", "dispatch_interval", "targets", "alerting"});
+          allow_keys(
+              doc, "",
+              {"service", "environment", "server", "storage", "logging", "simulate",
+               "evaluation_interval", "dispatch_interval", "targets", "retries", "alerting"});
           if (doc["service"]) c.service_name = text(doc["service"], "service");
           if (doc["environment"]) c.environment = text(doc["environment"], "environment");
           if (doc["server"]) read_server(doc["server"], c);
@@ -250,6 +273,7 @@ keel::result<config> parse_config(std::string_view yaml) {
           }
           if (doc["logging"]) read_logging(doc["logging"], c);
           if (doc["simulate"]) read_simulate(doc["simulate"], c);
+          if (doc["retries"]) read_retries(doc["retries"], c);
           if (doc["evaluation_interval"]) {
             c.evaluation_interval = duration(doc["evaluation_interval"], "evaluation_interval");
             if (c.evaluation_interval < milliseconds(100)) {
@@ -378,6 +402,12 @@ std::vector<std::string> restart_needed(const config& a, const config& b) {
                           a.simulate_slow_max != b.simulate_slow_max);
   differs("evaluation_interval", a.evaluation_interval != b.evaluation_interval);
   differs("dispatch_interval", a.dispatch_interval != b.dispatch_interval);
+  auto same = [](const retry_config& x, const retry_config& y) {
+    return x.max_attempts == y.max_attempts && x.initial_delay == y.initial_delay &&
+           x.max_delay == y.max_delay;
+  };
+  differs("retries",
+          !same(a.delivery_retry, b.delivery_retry) || !same(a.target_retry, b.target_retry));
   return out;
 }
 

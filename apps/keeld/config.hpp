@@ -45,6 +45,15 @@ struct target_config {
   bool critical = false;  // a failing critical target makes /health unhealthy
 };
 
+// retry_config — attempts and their jittered, exponential backoff (seed
+// 004's DEFAULT_MAX_RETRIES, INITIAL_DELAY, MAX_DELAY). retries.delivery,
+// retries.targets.
+struct retry_config {
+  std::uint32_t max_attempts = 2;  // delivery: 0 retries for ever (no dead letter)
+  std::chrono::milliseconds initial_delay{100};
+  std::chrono::milliseconds max_delay{1'000};
+};
+
 // log_output — how lines reach stdout.
 enum class log_output : std::uint8_t { json, console, off };
 
@@ -92,6 +101,12 @@ struct config {
   std::chrono::milliseconds dispatch_interval{1'000};
   keel::alert::alerting_config alerting{};
   std::vector<target_config> targets{};
+  // Notifications: after max_attempts failed attempts, a dead letter.
+  retry_config delivery_retry{.max_attempts = 20,
+                              .initial_delay = std::chrono::seconds(5),
+                              .max_delay = std::chrono::minutes(10)};
+  // Each probe of a target, within its interval.
+  retry_config target_retry{};
 
   // From KEEL_ADMIN_TOKEN only (never from a file that might be committed).
   std::string admin_token{};

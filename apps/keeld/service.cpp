@@ -194,6 +194,9 @@ keel::result<void> service::build() {
                                     .dispatch_interval = cfg_.dispatch_interval,
                                     .retention = cfg_.retention,
                                     .audit_retention = cfg_.audit_retention,
+                                    .delivery_max_attempts = cfg_.delivery_retry.max_attempts,
+                                    .delivery_initial_delay = cfg_.delivery_retry.initial_delay,
+                                    .delivery_max_delay = cfg_.delivery_retry.max_delay,
                                     .series = {metrics_source_.get()},
                                     .metrics = &metrics_,
                                     .breakers = &breakers_,
@@ -202,7 +205,8 @@ keel::result<void> service::build() {
       cfg_.alerting);
   if (!p) return keel::fail(std::move(p.error()));
   pipeline_ = std::move(*p);
-  prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_, resilience_events_);
+  prober_ = std::make_unique<target_prober>(clock_, metrics_, breakers_, resilience_events_,
+                                            cfg_.target_retry);
   prober_->set_targets(cfg_.targets);
   if (auto r = add_health_checks(data_ok); !r) return r;
   auto* svc = this;

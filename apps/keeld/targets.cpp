@@ -26,8 +26,9 @@ struct target_prober::target {
 
 target_prober::target_prober(const keel::clock& clock, keel::metrics::registry& metrics,
                              keel::resilience::breaker_registry& breakers,
-                             std::shared_ptr<keel::resilience::event_listener> events)
-    : clock_(clock), breakers_(breakers), events_(std::move(events)) {
+                             std::shared_ptr<keel::resilience::event_listener> events,
+                             retry_config retry)
+    : clock_(clock), breakers_(breakers), events_(std::move(events)), retry_(retry) {
   success_ = metrics
                  .add_gauge({.name = "probe_success",
                              .help = "1 when the last probe of the target succeeded.",
@@ -108,11 +109,12 @@ void target_prober::run() {
 }
 
 void target_prober::probe(target& t) {
-  keel::resilience::retry attempts({.name = "target:" + t.cfg.name,
-                                    .max_attempts = 2,
-                                    .wait = {.initial = 100ms, .max = 1s},
-                                    .max_duration = t.cfg.interval,
-                                    .listener = events_});
+  keel::resilience::retry attempts(
+      {.name = "target:" + t.cfg.name,
+       .max_attempts = retry_.max_attempts,
+       .wait = {.initial = retry_.initial_delay, .max = retry_.max_delay},
+       .max_duration = t.cfg.interval,
+       .listener = events_});
   const auto start = clock_.steady_now();
   auto outcome = t.breaker->call([&] {
     return attempts.call([&]() -> keel::result<void> {

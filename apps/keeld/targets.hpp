@@ -2,7 +2,8 @@
 //
 // target_prober watches the services named in the config's `targets:` — an
 // HTTP health URL or a TCP port each — on their interval, one probe at a
-// time per target, through a retry (two attempts, jittered backoff) inside
+// time per target, through a retry (retries.targets: two attempts by
+// default, jittered exponential backoff) inside
 // a circuit breaker ("target:<name>" in the service's breaker registry, so
 // the admin API lists and resets it) with the target's timeout on every
 // attempt. Results become probe_success{target} and
@@ -32,7 +33,7 @@ class target_prober {
   // `events` receives each probe's retry events (may be null).
   target_prober(const keel::clock& clock, keel::metrics::registry& metrics,
                 keel::resilience::breaker_registry& breakers,
-                std::shared_ptr<keel::resilience::event_listener> events);
+                std::shared_ptr<keel::resilience::event_listener> events, retry_config retry = {});
   ~target_prober();  // stop()s
   target_prober(const target_prober&) = delete;
   target_prober& operator=(const target_prober&) = delete;
@@ -58,6 +59,7 @@ class target_prober {
   keel::metrics::gauge_family* duration_ = nullptr;
   keel::resilience::breaker_registry& breakers_;
   std::shared_ptr<keel::resilience::event_listener> events_;
+  retry_config retry_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<target>> targets_;

@@ -438,6 +438,8 @@ void pipeline::restart_delivery_locked() {
     // admin API lists and resets them) and jittered exponential backoff.
     resilient_delivery_options options;
     options.max_attempts = opts_.delivery_max_attempts;
+    options.backoff.initial = opts_.delivery_initial_delay;
+    options.backoff.max = opts_.delivery_max_delay;
     policy_ = std::make_unique<resilient_delivery_policy>(*opts_.breakers, *opts_.random,
                                                           std::move(options));
   }

@@ -102,7 +102,11 @@ struct pipeline_options {
   std::chrono::milliseconds audit_retention{365LL * 24 * 3600 * 1000};
   std::chrono::milliseconds prune_interval{60'000};
   std::size_t prune_batch = 5'000;
-  std::uint32_t delivery_max_attempts = 20;                 // then a dead letter
+  std::uint32_t delivery_max_attempts = 20;  // then a dead letter; 0: retry for ever
+  // Between attempts: exponential from initial, doubling up to max, with
+  // equal jitter (resilient_delivery_policy.hpp).
+  std::chrono::milliseconds delivery_initial_delay{5'000};
+  std::chrono::milliseconds delivery_max_delay{600'000};
   std::chrono::milliseconds receiver_log_interval{60'000};  // failing-receiver lines, per receiver
   tracker_options tracker{};
   // Further series rules watch (keel::metrics through metrics_source, ...).

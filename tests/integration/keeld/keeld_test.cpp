@@ -661,6 +661,35 @@ alerting:
               HasSubstr("keel_alert_notifications_sent_total{receiver=\"pager\"} 1"));
 }
 
+// retries.delivery bounds the attempts and their backoff: a receiver that
+// keeps answering 503 makes a dead letter after two quick attempts (the
+// defaults, 20 attempts from 5 s, would take hours).
+TEST(Keeld, DeliveryRetriesComeFromTheConfiguration) {
+  keel::alert::testing::test_http_server hook;
+  hook.listen();
+  hook.respond_with(503);
+  keeld_instance k(test_config(R"yaml(
+retries:
+  delivery: {max_attempts: 2, initial_delay: 10ms, max_delay: 20ms}
+  targets: {max_attempts: 3, initial_delay: 1ms, max_delay: 2ms}
+alerting:
+  receivers:
+    - {name: pager, webhook: {url: ")yaml" +
+                               hook.url("/pager") + R"yaml("}}
+  route: {receiver: pager, group_wait: 0s}
+)yaml"));
+  ASSERT_EQ(k.post_json("/alerts/test", R"({"message":"drill"})").status, 200);
+  nlohmann::json dead;
+  for (int i = 0; i < 400; ++i) {
+    dead = json_of(k.admin("GET", "/api/v1/notifications?outcome=dead"))["notifications"];
+    if (!dead.empty()) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(dead.size(), 1u) << dead;
+  EXPECT_EQ(dead[0]["attempts"], 2);
+  EXPECT_EQ(hook.requests().size(), 2u);  // every attempt reached it
+}
+
 TEST(Keeld, NotificationLogShowsDeadLettersTheirRequeueAndSurvivesSigkill) {
   keel::alert::testing::test_http_server hook;
   hook.listen();

@@ -67,6 +67,26 @@ TEST_F(KeeldConfig, BadOverridesNameTheVariableOrTheFlag) {
   EXPECT_EQ(token.error().details().value("variable", ""), "KEEL_ADMIN_TOKEN");
 }
 
+TEST_F(KeeldConfig, RetriesAreReadAndBounded) {
+  auto c = parse_config(
+               "retries:\n  delivery: {max_attempts: 0, initial_delay: 1s, max_delay: 1m}\n"
+               "  targets: {max_attempts: 4}\n")
+               .value();
+  EXPECT_EQ(c.delivery_retry.max_attempts, 0u);  // for ever
+  EXPECT_EQ(c.delivery_retry.initial_delay, 1s);
+  EXPECT_EQ(c.delivery_retry.max_delay, 1min);
+  EXPECT_EQ(c.target_retry.max_attempts, 4u);
+  EXPECT_EQ(c.target_retry.initial_delay, 100ms);  // the default kept
+  for (const char* bad :
+       {"retries: {targets: {max_attempts: 0}}", "retries: {delivery: {max_attempts: 2.5}}",
+        "retries: {delivery: {initial_delay: 2m, max_delay: 1m}}",
+        "retries: {delivery: {jitter: full}}", "retries: {others: {}}"}) {
+    auto r = parse_config(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_FALSE(r.error().details().value("path", "").empty()) << bad;
+  }
+}
+
 TEST_F(KeeldConfig, RestartNeededNamesWhatAReloadDoesNotApply) {
   const auto a = parse_config("server: {listen: 127.0.0.1:7000, shutdown_grace: 5s}\n").value();
   auto b = parse_config(
