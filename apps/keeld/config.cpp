@@ -37,10 +37,39 @@ keel::log::level level_of(const YAML::Node& n, const std::string& path) {
   return *l;
 }
 
+void read_cors(const YAML::Node& n, keel::http::cors_options& o) {
+  allow_keys(n, "server.cors",
+             {"allowed_origins", "allowed_methods", "allowed_headers", "exposed_headers",
+              "allow_credentials", "max_age"});
+  constexpr std::size_t kMaxEntries = 64;
+  auto list = [&](const char* key, std::vector<std::string>& out) {
+    if (!n[key]) return;
+    const std::string path = std::string("server.cors.") + key;
+    out = keel::config::text_list(n[key], path);
+    if (out.size() > kMaxEntries) bad(n[key], path, "at most 64 entries");
+  };
+  list("allowed_origins", o.allowed_origins);
+  list("allowed_methods", o.allowed_methods);
+  list("allowed_headers", o.allowed_headers);
+  list("exposed_headers", o.exposed_headers);
+  if (n["allow_credentials"])
+    o.allow_credentials = boolean(n["allow_credentials"], "server.cors.allow_credentials");
+  if (n["max_age"]) {
+    const auto age = duration(n["max_age"], "server.cors.max_age");
+    if (age > std::chrono::hours(24)) bad(n["max_age"], "server.cors.max_age", "at most 24h");
+    o.max_age = std::chrono::duration_cast<std::chrono::seconds>(age);
+  }
+  try {
+    keel::http::cors check(o);  // the layer's own rules, reported with the line
+  } catch (const keel::exception& e) {
+    bad(n, "server.cors", e.error().message());
+  }
+}
+
 void read_server(const YAML::Node& n, config& c) {
   allow_keys(n, "server",
              {"listen", "io_threads", "max_body_bytes", "max_connections", "shutdown_grace", "tls",
-              "rate_limit"});
+              "rate_limit", "cors"});
   if (n["listen"]) {
     auto l = parse_listen(text(n["listen"], "server.listen"));
     if (!l) bad(n["listen"], "server.listen", l.error().message());
@@ -75,6 +104,7 @@ void read_server(const YAML::Node& n, config& c) {
     }
     if (r["burst"]) c.rate_limit_burst = number(r["burst"], "server.rate_limit.burst", 1, 1e6);
   }
+  if (const auto& x = n["cors"]) read_cors(x, c.cors);
 }
 
 void read_logging(const YAML::Node& n, config& c) {
@@ -388,6 +418,12 @@ std::vector<std::string> restart_needed(const config& a, const config& b) {
           a.tls_certificate != b.tls_certificate || a.tls_private_key != b.tls_private_key);
   differs("server.rate_limit",
           a.rate_limit_rps != b.rate_limit_rps || a.rate_limit_burst != b.rate_limit_burst);
+  auto same_cors = [](const keel::http::cors_options& x, const keel::http::cors_options& y) {
+    return x.allowed_origins == y.allowed_origins && x.allowed_methods == y.allowed_methods &&
+           x.allowed_headers == y.allowed_headers && x.exposed_headers == y.exposed_headers &&
+           x.allow_credentials == y.allow_credentials && x.max_age == y.max_age;
+  };
+  differs("server.cors", !same_cors(a.cors, b.cors));
   differs("storage.data_dir", a.data_dir != b.data_dir);
   differs("storage.retention", a.retention != b.retention);
   differs("storage.audit_retention", a.audit_retention != b.audit_retention);

@@ -26,6 +26,7 @@
 
 #include "keel/alert/config.hpp"
 #include "keel/core/result.hpp"
+#include "keel/http/cors.hpp"
 #include "keel/log/level.hpp"
 
 namespace keeld {
@@ -69,6 +70,14 @@ struct config {
   std::string tls_private_key{};
   double rate_limit_rps = 100;  // per client, public API routes
   double rate_limit_burst = 200;
+  // Browser pages allowed to call the API (server.cors); no origin by
+  // default, so no page can.
+  keel::http::cors_options cors{
+      .allowed_origins = {},
+      .allowed_methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
+      .allowed_headers = {"Authorization", "Content-Type", "Idempotency-Key", "traceparent",
+                          "X-Request-ID"},
+      .exposed_headers = {"Location", "Retry-After", "X-Request-ID", "X-Response-Time"}};
 
   // storage
   std::filesystem::path data_dir = "./var";

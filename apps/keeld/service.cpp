@@ -14,6 +14,7 @@
 #include "keel/health/checks.hpp"
 #include "keel/http/access_log.hpp"
 #include "keel/http/bearer_auth.hpp"
+#include "keel/http/cors.hpp"
 #include "keel/http/error_boundary.hpp"
 #include "keel/http/http_metrics.hpp"
 #include "keel/http/rate_limit.hpp"
@@ -221,7 +222,8 @@ keel::result<void> service::build() {
 
   // The order, outermost first: context, access log, metrics (both
   // see the final status), error boundary, X-Response-Time, security
-  // headers, rate limit, then the admin token.
+  // headers, CORS (outside the rate limit and the token, so a page can read
+  // their refusals), rate limit, then the admin token.
   std::vector<keel::http::middleware_ptr> chain;
   chain.push_back(std::make_shared<keel::http::request_context_middleware>());
   if (cfg_.access_log) {
@@ -239,6 +241,7 @@ keel::result<void> service::build() {
       }}));
   chain.push_back(std::make_shared<keel::http::response_time>());
   chain.push_back(std::make_shared<keel::http::security_headers>());
+  chain.push_back(std::make_shared<keel::http::cors>(cfg_.cors));
   chain.push_back(std::make_shared<keel::http::rate_limit>(keel::http::rate_limit_options{
       .requests_per_second = cfg_.rate_limit_rps, .burst = cfg_.rate_limit_burst}));
   chain.push_back(std::make_shared<keel::http::bearer_auth>(keel::http::bearer_auth_options{

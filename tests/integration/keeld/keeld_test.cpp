@@ -1045,9 +1045,6 @@ TEST(Keeld, VersionComesFromTheBuildAndUsageErrorsExitTwo) {
   EXPECT_THAT(said, HasSubstr("KEEL_ADMIN_TOKEN: must be 16..256 visible ASCII characters"));
 }
 
-}  // namespace
-}  // namespace keeld::testing
-
 namespace keeld::testing {
 namespace {
 
@@ -1159,6 +1156,63 @@ TEST(KeelLoad, CountsMatchKeeldsOwnMetrics) {
   for (const auto& [status, n] : report["status_counts"].items()) {
     EXPECT_EQ(by_status[status], n.get<long>()) << status;
   }
+}
+
+}  // namespace
+}  // namespace keeld::testing
+
+// Issue 19 #12: a browser console on another origin can call the API once
+// its origin is configured, and only then.
+TEST(Keeld, BrowserPagesCallTheApiOnlyFromConfiguredOrigins) {
+  const std::vector<std::string> preflight_post{
+      "Origin: http://127.0.0.1:3000", "Access-Control-Request-Method: POST",
+      "Access-Control-Request-Headers: content-type, idempotency-key, authorization"};
+  {
+    keeld_instance k;  // the default: no origin is allowed
+    auto p = http_request("OPTIONS", k.url("/api/v1/events"), {}, preflight_post);
+    EXPECT_EQ(p.status, 204);
+    EXPECT_FALSE(p.headers.contains("access-control-allow-origin"));
+    auto g = k.get("/health", {"Origin: http://127.0.0.1:3000"});
+    EXPECT_EQ(g.status, 200);
+    EXPECT_FALSE(g.headers.contains("access-control-allow-origin"));
+    EXPECT_THAT(g.headers["vary"], HasSubstr("Origin"));
+  }
+  std::string config = test_config();
+  const std::string limit = "  rate_limit: {requests_per_second: 10000, burst: 10000}\n";
+  config.replace(config.find(limit), limit.size(),
+                 limit + "  cors: {allowed_origins: [\"http://127.0.0.1:3000\"], max_age: 10m}\n");
+  keeld_instance k(config);
+  auto p = http_request("OPTIONS", k.url("/api/v1/events"), {}, preflight_post);
+  EXPECT_EQ(p.status, 204);
+  EXPECT_EQ(p.headers["access-control-allow-origin"], "http://127.0.0.1:3000");
+  EXPECT_THAT(p.headers["access-control-allow-methods"], HasSubstr("POST"));
+  EXPECT_THAT(p.headers["access-control-allow-headers"], HasSubstr("Idempotency-Key"));
+  EXPECT_EQ(p.headers["access-control-max-age"], "600");
+  // The admin API: the preflight needs no token, the call does, and its
+  // 401 is readable by the page.
+  auto admin_preflight =
+      http_request("OPTIONS", k.url("/api/v1/rules"), {},
+                   {"Origin: http://127.0.0.1:3000", "Access-Control-Request-Method: GET",
+                    "Access-Control-Request-Headers: authorization"});
+  EXPECT_EQ(admin_preflight.status, 204);
+  EXPECT_EQ(admin_preflight.headers["access-control-allow-origin"], "http://127.0.0.1:3000");
+  auto refused = k.get("/api/v1/rules", {"Origin: http://127.0.0.1:3000"});
+  expect_problem(refused, 401, "AUTHENTICATION_REQUIRED");
+  EXPECT_EQ(refused.headers["access-control-allow-origin"], "http://127.0.0.1:3000");
+  EXPECT_THAT(refused.headers["access-control-expose-headers"], HasSubstr("Retry-After"));
+  auto allowed = k.get("/api/v1/rules", {"Origin: http://127.0.0.1:3000",
+                                         std::string("Authorization: Bearer ") + kToken});
+  EXPECT_EQ(allowed.status, 200);
+  EXPECT_EQ(allowed.headers["access-control-allow-origin"], "http://127.0.0.1:3000");
+  // Any other page: served (CORS protects the browser's user, not the
+  // server) but without a header that lets the page read it.
+  auto other = k.get("/api/v1/rules", {"Origin: http://127.0.0.1:3001",
+                                       std::string("Authorization: Bearer ") + kToken});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_FALSE(other.headers.contains("access-control-allow-origin"));
+  auto other_preflight = http_request("OPTIONS", k.url("/api/v1/events"), {},
+                                      {"Origin: null", "Access-Control-Request-Method: POST"});
+  EXPECT_FALSE(other_preflight.headers.contains("access-control-allow-origin"));
 }
 
 }  // namespace

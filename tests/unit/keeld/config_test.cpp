@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -85,6 +86,39 @@ TEST_F(KeeldConfig, RetriesAreReadAndBounded) {
     ASSERT_FALSE(r) << bad;
     EXPECT_FALSE(r.error().details().value("path", "").empty()) << bad;
   }
+}
+
+TEST_F(KeeldConfig, CorsIsOffByDefaultReadAndCheckedWithItsLine) {
+  const auto defaults = parse_config("").value();
+  EXPECT_TRUE(defaults.cors.allowed_origins.empty());
+  EXPECT_NE(std::ranges::find(defaults.cors.allowed_headers, "Idempotency-Key"),
+            defaults.cors.allowed_headers.end());
+  const auto c = parse_config(
+                     "server:\n  cors:\n    allowed_origins: [\"https://console.example.com\"]\n"
+                     "    allowed_methods: [GET]\n    allow_credentials: true\n    max_age: 2h\n")
+                     .value();
+  EXPECT_EQ(c.cors.allowed_origins, std::vector<std::string>{"https://console.example.com"});
+  EXPECT_EQ(c.cors.allowed_methods, std::vector<std::string>{"GET"});
+  EXPECT_TRUE(c.cors.allow_credentials);
+  EXPECT_EQ(c.cors.max_age, 2h);
+  const std::pair<const char*, const char*> refused[] = {
+      {"server: {cors: {allowed_origins: [\"https://console.example.com/\"]}}",
+       "https://console.example.com/"},
+      {"server: {cors: {allowed_origins: [\"*\"], allow_credentials: true}}", "allow_credentials"},
+      {"server: {cors: {allowed_origins: [\"null\"]}}", "anyone can send"},
+      {"server: {cors: {max_age: 2d}}", "at most 24h"},
+      {"server: {cors: {allowed_headers: [\"X Bad\"]}}", "not a header name"},
+      {"server: {cors: {origins: []}}", "unknown key"}};
+  for (const auto& [yaml, why] : refused) {
+    auto r = parse_config(yaml);
+    ASSERT_FALSE(r) << yaml;
+    EXPECT_NE(r.error().message().find(why), std::string::npos)
+        << yaml << ": " << r.error().message();
+    EXPECT_EQ(r.error().details().value("path", "").rfind("server.cors", 0), 0u) << yaml;
+  }
+  auto d = defaults;
+  d.cors.allowed_origins = {"https://console.example.com"};
+  EXPECT_EQ(restart_needed(defaults, d), std::vector<std::string>{"server.cors"});
 }
 
 TEST_F(KeeldConfig, RestartNeededNamesWhatAReloadDoesNotApply) {
