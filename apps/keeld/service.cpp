@@ -14,6 +14,7 @@
 #include "keel/health/checks.hpp"
 #include "keel/http/access_log.hpp"
 #include "keel/http/bearer_auth.hpp"
+#include "keel/http/connection_stats.hpp"
 #include "keel/http/cors.hpp"
 #include "keel/http/error_boundary.hpp"
 #include "keel/http/http_metrics.hpp"
@@ -247,11 +248,17 @@ keel::result<void> service::build() {
   chain.push_back(std::make_shared<keel::http::bearer_auth>(keel::http::bearer_auth_options{
       .token = admin_token_, .realm = "keeld", .tag_mask = keel::http::route_tags::admin}));
 
+  // Every connection is a descriptor: take what the hard limit allows
+  // before the server sizes its cap on it.
+  const keel::http::open_file_limit fds = keel::http::raise_open_file_limit();
   keel::http::server_config sc{.host = cfg_.listen_host,
                                .port = cfg_.listen_port,
                                .io_threads = cfg_.io_threads,
                                .max_body_bytes = cfg_.max_body_bytes,
-                               .max_connections = cfg_.max_connections};
+                               .max_connections = cfg_.max_connections,
+                               .on_overload = [svc](const keel::error& e) {
+                                 svc->log_.warn("connections turned away", kv("error", e));
+                               }};
   if (!cfg_.tls_certificate.empty()) {
     sc.tls = keel::http::tls_config{.certificate_chain_file = cfg_.tls_certificate,
                                     .private_key_file = cfg_.tls_private_key};
@@ -259,6 +266,27 @@ keel::result<void> service::build() {
   auto srv = keel::http::server::create(std::move(sc), std::move(routes), std::move(chain));
   if (!srv) return keel::fail(std::move(srv.error()));
   server_ = std::move(*srv);
+  if (fds.soft != fds.was_soft) {
+    log_.info("open-file limit raised to the hard limit", kv("from", fds.was_soft),
+              kv("to", fds.soft));
+  }
+  if (server_->max_connections() < cfg_.max_connections) {
+    log_.warn("max_connections capped by the open-file limit (RLIMIT_NOFILE)",
+              kv("configured", cfg_.max_connections),
+              kv("max_connections", server_->max_connections()), kv("open_file_limit", fds.soft),
+              kv("hard_limit", fds.hard));
+  }
+  if (auto r = metrics_.add_collector(
+          std::make_shared<keel::http::connection_collector>(server_->counters()));
+      !r) {
+    return keel::fail(std::move(r.error()));
+  }
+  if (auto r =
+          health_->add({.name = "connections", .component_type = "component", .critical = false},
+                       keel::http::connection_check(server_->counters()));
+      !r) {
+    return keel::fail(std::move(r.error()));
+  }
   return {};
 }
 

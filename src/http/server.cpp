@@ -1,14 +1,18 @@
 #include "keel/http/server.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <ctime>
+#include <filesystem>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <type_traits>
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -64,6 +68,22 @@ struct worker {
     c->prev = c->next = nullptr;
   }
 
+  // Closes the connection of this thread that has been idle longest, to
+  // admit another; false when none is idle.
+  bool close_oldest_idle() noexcept {
+    connection_state* oldest = nullptr;
+    for (connection_state* c = head; c != nullptr; c = c->next) {
+      if (c->state == connection_state::phase::idle &&
+          (oldest == nullptr || c->idle_since < oldest->idle_since)) {
+        oldest = c;
+      }
+    }
+    if (oldest == nullptr) return false;
+    oldest->state = connection_state::phase::closed;  // its session ends on its own
+    oldest->close_socket();
+    return true;
+  }
+
   // IMF-fixdate, formatted once per second.
   std::string_view date_now(const keel::clock& clk) {
     const auto now =
@@ -87,6 +107,7 @@ struct worker {
   std::optional<asio::steady_timer> sweep{std::in_place, *ioc};
   std::thread thread{};
   connection_state* head = nullptr;
+  std::uint64_t idle_sequence = 0;
   std::string date{};
   std::int64_t date_second = -1;
 };
@@ -149,7 +170,14 @@ struct server::impl {
   std::uint16_t port = 0;
   std::string busy_response{};
 
-  std::atomic<std::size_t> active{0};
+  std::shared_ptr<connection_counters> counters = std::make_shared<connection_counters>();
+  std::size_t max_connections = 0;  // cfg's, capped by the descriptors left
+  std::atomic<std::size_t>& active = counters->open;
+  std::atomic<std::uint64_t>& accepted = counters->accepted;
+  std::atomic<std::uint64_t>& shed_idle = counters->shed_idle;
+  std::atomic<std::uint64_t>& rejected_busy = counters->rejected_busy;
+  std::atomic<std::uint64_t>& accept_failures = counters->accept_failures;
+  std::atomic<std::int64_t> last_overload_ms{std::numeric_limits<std::int64_t>::min()};
   std::atomic<bool> stopping{false};
   std::mutex mutex{};
   std::condition_variable drained{};
@@ -175,6 +203,10 @@ struct server::impl {
   }
 
   task<void> accept_loop();
+  void admit(detail::worker& w, socket_t sock);
+  void admit_at_cap(detail::worker& w, socket_t sock);
+  bool free_a_descriptor();
+  void overload(const error_code& code, std::string message, int errno_value);
   task<void> sweep_loop(detail::worker& w);
   template <class Stream>
   task<void> session(detail::worker& w, std::unique_ptr<detail::connection<Stream>> c);
@@ -205,6 +237,80 @@ void server::impl::reject_busy(socket_t& s) {
   s.close(ec);
 }
 
+void server::impl::overload(const error_code& code, std::string message, int errno_value) {
+  if (!cfg.on_overload) return;
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock().steady_now().time_since_epoch())
+          .count();
+  std::int64_t last = last_overload_ms.load(std::memory_order_relaxed);
+  if (last != std::numeric_limits<std::int64_t>::min() && now - last < 1000) return;
+  if (!last_overload_ms.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;
+  keel::error e(code, std::move(message));
+  e = std::move(e)
+          .with_detail("max_connections", max_connections)
+          .with_detail("open_connections", active.load(std::memory_order_relaxed))
+          .with_detail("shed_idle", shed_idle.load(std::memory_order_relaxed))
+          .with_detail("rejected_busy", rejected_busy.load(std::memory_order_relaxed))
+          .with_detail("accept_failures", accept_failures.load(std::memory_order_relaxed));
+  if (errno_value != 0) e = std::move(e).with_detail("errno", errno_value);
+  try {
+    cfg.on_overload(e);
+  } catch (...) {
+    // A reporting hook must not take the listener down.
+  }
+}
+
+void server::impl::admit(detail::worker& w, socket_t sock) {
+  accepted.fetch_add(1, std::memory_order_relaxed);
+  boost::system::error_code opt_ec;
+  sock.set_option(tcp::no_delay(true), opt_ec);
+  const auto peer = sock.remote_endpoint(opt_ec);
+  std::string ip = opt_ec ? std::string("unknown") : peer.address().to_string();
+  if (tls) {
+    auto c = std::make_unique<detail::connection<tls_stream_t>>(
+        pipe, std::move(ip), true, tls_stream_t(std::move(sock), *tls));
+    const detail::context_executor ex(w.ioc->get_executor(), &c->slot);
+    asio::co_spawn(ex, session(w, std::move(c)), asio::detached);
+  } else {
+    auto c =
+        std::make_unique<detail::connection<socket_t>>(pipe, std::move(ip), false, std::move(sock));
+    const detail::context_executor ex(w.ioc->get_executor(), &c->slot);
+    asio::co_spawn(ex, session(w, std::move(c)), asio::detached);
+  }
+}
+
+// At the cap, on the connection's own thread: the oldest idle keep-alive
+// connection there makes room (its slot is handed over when its session
+// ends); with none idle, the newcomer gets the canned 503.
+void server::impl::admit_at_cap(detail::worker& w, socket_t sock) {
+  if (!stopping.load(std::memory_order_acquire) && w.close_oldest_idle()) {
+    shed_idle.fetch_add(1, std::memory_order_relaxed);
+    admit(w, std::move(sock));
+    return;
+  }
+  rejected_busy.fetch_add(1, std::memory_order_relaxed);
+  overload(codes::service_unavailable,
+           "connection refused with 503: " + std::to_string(max_connections) +
+               " connections open (max_connections) and none idle",
+           0);
+  reject_busy(sock);
+  connection_closed();
+}
+
+// Out of descriptors: closes an idle connection of the accepting thread
+// (true: accept again at once) and asks the other threads to close one
+// each.
+bool server::impl::free_a_descriptor() {
+  for (std::size_t i = 1; i < workers.size(); ++i) {
+    asio::post(*workers[i]->ioc, [this, w = workers[i].get()] {
+      if (w->close_oldest_idle()) shed_idle.fetch_add(1, std::memory_order_relaxed);
+    });
+  }
+  if (!workers[0]->close_oldest_idle()) return false;
+  shed_idle.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 task<void> server::impl::accept_loop() {
   std::size_t next = 0;
   asio::steady_timer backoff(*workers[0]->ioc);
@@ -213,8 +319,14 @@ task<void> server::impl::accept_loop() {
     auto [ec, sock] = co_await acceptor->async_accept(*target.ioc, use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-      // Out of descriptors or a transient accept error: do not spin.
-      backoff.expires_after(std::chrono::milliseconds(50));
+      accept_failures.fetch_add(1, std::memory_order_relaxed);
+      overload(codes::resource_exhausted, "cannot accept a connection: " + ec.message(),
+               ec.value());
+      const bool out_of_descriptors = ec == boost::system::errc::too_many_files_open ||
+                                      ec == boost::system::errc::too_many_files_open_in_system;
+      if (out_of_descriptors && free_a_descriptor()) continue;
+      // Nothing to free here, or a transient error: do not spin.
+      backoff.expires_after(std::chrono::milliseconds(10));
       co_await backoff.async_wait(use_tuple);
       continue;
     }
@@ -223,25 +335,13 @@ task<void> server::impl::accept_loop() {
       sock.close(ignored);
       continue;
     }
-    if (active.load(std::memory_order_relaxed) >= cfg.max_connections) {
-      reject_busy(sock);
-      continue;
-    }
-    active.fetch_add(1, std::memory_order_relaxed);
-    boost::system::error_code opt_ec;
-    sock.set_option(tcp::no_delay(true), opt_ec);
-    const auto peer = sock.remote_endpoint(opt_ec);
-    std::string ip = opt_ec ? std::string("unknown") : peer.address().to_string();
-    if (tls) {
-      auto c = std::make_unique<detail::connection<tls_stream_t>>(
-          pipe, std::move(ip), true, tls_stream_t(std::move(sock), *tls));
-      const detail::context_executor ex(target.ioc->get_executor(), &c->slot);
-      asio::co_spawn(ex, session(target, std::move(c)), asio::detached);
+    const bool at_cap = active.fetch_add(1, std::memory_order_relaxed) >= max_connections;
+    if (at_cap) {
+      asio::post(*target.ioc, [this, &target, s = std::move(sock)]() mutable {
+        admit_at_cap(target, std::move(s));
+      });
     } else {
-      auto c = std::make_unique<detail::connection<socket_t>>(pipe, std::move(ip), false,
-                                                              std::move(sock));
-      const detail::context_executor ex(target.ioc->get_executor(), &c->slot);
-      asio::co_spawn(ex, session(target, std::move(c)), asio::detached);
+      admit(target, std::move(sock));
     }
   }
 }
@@ -294,6 +394,7 @@ task<void> server::impl::session(detail::worker& w,
     }
     while (!stopping.load(std::memory_order_acquire)) {
       c.state = connection_state::phase::idle;
+      c.idle_since = ++w.idle_sequence;
       c.deadline = clk.steady_now() + cfg.idle_timeout;
       if (c.in.size() == 0) {
         auto [ec, n] = co_await c.stream.async_read_some(c.in.prepare(read_chunk), use_tuple);
@@ -407,6 +508,58 @@ void server::impl::on_each_worker(F f) {
     d.wait();
 }
 
+// ---- descriptors ---------------------------------------------------------------
+
+namespace {
+
+struct descriptor_budget {
+  std::uint64_t soft_limit = 0;
+  std::size_t open = 0;
+  std::size_t connections = 0;
+};
+
+// What RLIMIT_NOFILE leaves for connections once the descriptors open now
+// (counted in /proc/self/fd) and `reserved` are set aside; nullopt when
+// the limit is infinite.
+std::optional<descriptor_budget> descriptors_for_connections(std::size_t reserved) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  descriptor_budget b{.soft_limit = rl.rlim_cur};
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    ++b.open;
+  }
+  const std::uint64_t kept = std::uint64_t{b.open} + reserved;
+  b.connections = rl.rlim_cur > kept ? static_cast<std::size_t>(rl.rlim_cur - kept) : 0;
+  return b;
+}
+
+std::uint64_t limit_value(rlim_t v) noexcept { return v == RLIM_INFINITY ? 0 : v; }
+
+}  // namespace
+
+open_file_limit raise_open_file_limit() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return {};
+  open_file_limit out{.soft = limit_value(rl.rlim_cur),
+                      .hard = limit_value(rl.rlim_max),
+                      .was_soft = limit_value(rl.rlim_cur)};
+  if (rl.rlim_cur == rl.rlim_max) return out;
+  rlimit raised = rl;
+  raised.rlim_cur = rl.rlim_max;
+  // An infinite hard limit cannot be the soft one (Linux caps it at
+  // fs.nr_open): settle for the largest value the kernel takes.
+  if (::setrlimit(RLIMIT_NOFILE, &raised) != 0 && rl.rlim_max == RLIM_INFINITY) {
+    for (rlim_t v = rlim_t{1} << 20; v > rl.rlim_cur; v /= 2) {
+      raised.rlim_cur = v;
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) break;
+    }
+  }
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0) out.soft = limit_value(rl.rlim_cur);
+  return out;
+}
+
 // ---- server -------------------------------------------------------------------
 
 server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -477,6 +630,17 @@ result<std::unique_ptr<server>> server::create(server_config cfg, router routes,
     return fail(
         from_error_code(e.code(), "cannot listen on " + c.host + ":" + std::to_string(c.port)));
   }
+
+  p->max_connections = c.max_connections;
+  if (const auto budget = descriptors_for_connections(c.reserved_fds)) {
+    if (budget->connections == 0) {
+      return bad("RLIMIT_NOFILE " + std::to_string(budget->soft_limit) +
+                 " leaves no descriptor for connections (" + std::to_string(budget->open) +
+                 " open, reserved_fds " + std::to_string(c.reserved_fds) + ")");
+    }
+    p->max_connections = std::min(p->max_connections, budget->connections);
+  }
+  p->counters->max_connections.store(p->max_connections, std::memory_order_relaxed);
 
   const std::string body =
       render_problem(keel::error(codes::service_unavailable, "too many connections"));
@@ -567,4 +731,20 @@ std::size_t server::connections() const noexcept {
   return impl_->active.load(std::memory_order_relaxed);
 }
 
+std::size_t server::max_connections() const noexcept { return impl_->max_connections; }
+
+server_stats connection_counters::load() const noexcept {
+  return {.open_connections = open.load(std::memory_order_relaxed),
+          .max_connections = max_connections.load(std::memory_order_relaxed),
+          .accepted = accepted.load(std::memory_order_relaxed),
+          .shed_idle = shed_idle.load(std::memory_order_relaxed),
+          .rejected_busy = rejected_busy.load(std::memory_order_relaxed),
+          .accept_failures = accept_failures.load(std::memory_order_relaxed)};
+}
+
+server_stats server::stats() const noexcept { return impl_->counters->load(); }
+
+std::shared_ptr<const connection_counters> server::counters() const noexcept {
+  return impl_->counters;
+}
 }  // namespace keel::http

@@ -27,7 +27,19 @@
 // must arrive within request_read_timeout (a slow-loris client is cut off:
 // 408, close), a keep-alive connection idle longer than idle_timeout is
 // closed, a response must drain within write_timeout, and at most
-// max_connections are open (the next one gets 503 and is closed).
+// max_connections are open.
+//
+// Connections and descriptors: each connection holds one descriptor, so
+// create() caps max_connections to what RLIMIT_NOFILE leaves once the
+// descriptors already open and `reserved_fds` (for what the process opens
+// later: files, outbound requests) are set aside; max_connections() says
+// what was kept (raise_open_file_limit() first lifts the soft limit to the
+// hard one). A connection arriving at the cap closes the oldest idle
+// keep-alive connection of its I/O thread and is served; when none is idle
+// it gets 503 (Retry-After: 1) and is closed. If accept() still fails
+// (EMFILE, ENFILE) the server closes an idle connection to free a
+// descriptor, and otherwise backs off for 10 ms rather than spin. Each is
+// counted in stats() and reported through `on_overload`.
 // Deadlines are checked by one sweep per thread every timer_resolution
 // against config.clock, so a request pays one clock read for them, and
 // tests drive them with a keel::manual_clock.
@@ -37,8 +49,8 @@
 // response. stop(grace) waits up to `grace` for that, then closes what is
 // left, waits for handlers to return and joins the threads.
 //
-// Thread safety: create/start/stop from one controlling thread; port() and
-// connections() from any.
+// Thread safety: create/start/stop from one controlling thread; port(),
+// connections(), max_connections() and stats() from any.
 // Cost: per request, no allocation in steady state beyond what the handler
 // and the middleware do (bench/run_http_bench.sh: GET /health through the
 // full chain against nginx).
@@ -48,6 +60,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +91,8 @@ struct server_config {
   std::size_t max_header_count = 100;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_connections = 10000;
+  // Descriptors kept free of connections beyond those open at create().
+  std::size_t reserved_fds = 64;
 
   std::chrono::milliseconds request_read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
@@ -91,7 +106,54 @@ struct server_config {
   // Time for deadlines and X-Response-Time; nullptr: keel::clock::real().
   // Must outlive the server.
   const keel::clock* clock = nullptr;
+  // Told when connections are turned away: SERVICE_UNAVAILABLE at the cap
+  // with nothing idle to close, RESOURCE_EXHAUSTED when accept() fails
+  // (details: errno, the counts so far). At most once per second, on an
+  // I/O thread: keep it short (a log line).
+  std::function<void(const keel::error&)> on_overload{};
 };
+
+// server_stats
+//
+// What the server did with connections since create().
+struct server_stats {
+  std::size_t open_connections = 0;
+  std::size_t max_connections = 0;  // after the descriptor cap
+  std::uint64_t accepted = 0;
+  std::uint64_t shed_idle = 0;        // idle keep-alive connections closed to admit another
+  std::uint64_t rejected_busy = 0;    // 503 at the cap, nothing idle
+  std::uint64_t accept_failures = 0;  // accept() errors: EMFILE, ENFILE, ENOBUFS...
+};
+
+// connection_counters
+//
+// The numbers behind server::stats(), shared so that what reads them (a
+// metrics collector, a health check) may outlive the server.
+struct connection_counters {
+  server_stats load() const noexcept;
+
+  // Written by the server only (readers get a pointer to const).
+  std::atomic<std::size_t> max_connections{0};
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> shed_idle{0};
+  std::atomic<std::uint64_t> rejected_busy{0};
+  std::atomic<std::uint64_t> accept_failures{0};
+};
+
+// open_file_limit
+//
+// RLIMIT_NOFILE as raise_open_file_limit() left it.
+struct open_file_limit {
+  std::uint64_t soft = 0;      // 0: unlimited
+  std::uint64_t hard = 0;      // 0: unlimited
+  std::uint64_t was_soft = 0;  // before the call
+};
+
+// Raises the soft RLIMIT_NOFILE of the process to its hard limit (what an
+// unprivileged process may do), so that a server is not held to a shell's
+// default of 1024 or lower. Process-wide: call it once, at start.
+open_file_limit raise_open_file_limit() noexcept;
 
 class server {
  public:
@@ -123,6 +185,11 @@ class server {
   std::uint16_t port() const noexcept;
   // Connections open now.
   std::size_t connections() const noexcept;
+  // The connection cap in force: server_config::max_connections, or less
+  // when the open-file limit leaves less.
+  std::size_t max_connections() const noexcept;
+  server_stats stats() const noexcept;
+  std::shared_ptr<const connection_counters> counters() const noexcept;
 
  private:
   struct impl;

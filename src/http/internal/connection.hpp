@@ -123,8 +123,9 @@ class connection_state {
   connection_state* next = nullptr;
   phase state = phase::handshake;
   keel::clock::steady_time deadline{};
-  context_ptr slot{};      // the request's context (exchange::set_context)
-  bool timed_out = false;  // set by the sweep before it cancels or closes
+  std::uint64_t idle_since = 0;  // the worker's idle sequence: smaller went idle first
+  context_ptr slot{};            // the request's context (exchange::set_context)
+  bool timed_out = false;        // set by the sweep before it cancels or closes
 
  private:
   friend class request_parser;

@@ -54,10 +54,13 @@ class keeld_instance {
   // Starts keeld with `config` as its file (in the temp dir), `data_dir`
   // (default: <temp>/var) and extra arguments.
   // Without `with_token`, KEEL_ADMIN_TOKEN is unset: keeld makes its own.
+  // `launcher`: a command that runs keeld (prlimit --nofile=256:256).
   explicit keeld_instance(const std::string& config = test_config(),
                           std::filesystem::path data_dir = {},
-                          std::vector<std::string> extra_args = {}, bool with_token = true)
-      : data_dir_(data_dir.empty() ? dir_.path() / "var" : std::move(data_dir)) {
+                          std::vector<std::string> extra_args = {}, bool with_token = true,
+                          std::vector<std::string> launcher = {})
+      : launcher_(std::move(launcher)),
+        data_dir_(data_dir.empty() ? dir_.path() / "var" : std::move(data_dir)) {
     if (with_token) env_["KEEL_ADMIN_TOKEN"] = kToken;
     std::ofstream(config_file()) << config;
     start(std::move(extra_args));
@@ -68,7 +71,13 @@ class keeld_instance {
     std::vector<std::string> args{"--config",         config_file().string(), "--data-dir",
                                   data_dir_.string(), "--port-file",          port_file().string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    proc_ = std::make_unique<keel::testing::child_process>(KEELD_BINARY, args, env_,
+    std::string program = KEELD_BINARY;
+    if (!launcher_.empty()) {
+      args.insert(args.begin(), KEELD_BINARY);
+      args.insert(args.begin(), launcher_.begin() + 1, launcher_.end());
+      program = launcher_.front();
+    }
+    proc_ = std::make_unique<keel::testing::child_process>(program, args, env_,
                                                            dir_.path() / "keeld.out");
     // Waiting for a real process to come up, not for a timing rule.
     for (int i = 0; i < 400 && proc_->running(); ++i) {
@@ -106,6 +115,7 @@ class keeld_instance {
   }
 
  private:
+  std::vector<std::string> launcher_;
   std::map<std::string, std::string> env_;
   keel::testing::temp_dir dir_{"keeld-it"};
   std::filesystem::path data_dir_;

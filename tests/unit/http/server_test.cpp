@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -464,18 +465,129 @@ TEST(Server, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   EXPECT_TRUE(c.wait_closed());
 }
 
-TEST(Server, ConnectionsBeyondTheLimitGet503) {
+// Issue 19 #3: at the cap, the oldest idle keep-alive connection makes
+// room, so a new client (a health probe) is served.
+TEST(Server, ConnectionAtTheCapClosesTheOldestIdleOneAndIsServed) {
   harness h({.max_connections = 2});
   client a(h.port());
   client b(h.port());
   ASSERT_TRUE(a.get("/health"));
-  ASSERT_TRUE(b.get("/health"));
+  ASSERT_TRUE(b.get("/health"));  // b went idle after a
+  ASSERT_TRUE(a.get("/health"));  // now a is the newer idle one
   client third(h.port());
-  auto r = third.read_reply();
+  const auto r = third.get("/health");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 503);
-  EXPECT_TRUE(third.wait_closed());
-  EXPECT_EQ(a.get("/health")->status, 200);  // the admitted ones go on
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(b.wait_closed());              // the oldest idle one
+  EXPECT_EQ(a.get("/health")->status, 200);  // the other goes on
+  const server_stats st = h.srv->stats();
+  EXPECT_EQ(st.shed_idle, 1u);
+  EXPECT_EQ(st.rejected_busy, 0u);
+  EXPECT_EQ(st.accepted, 3u);
+  EXPECT_EQ(st.max_connections, 2u);
+  EXPECT_LE(st.open_connections, 2u);
+}
+
+TEST(Server, ConnectionsBeyondTheLimitGet503WhenNoneIsIdle) {
+  std::vector<keel::error> reported;
+  std::mutex m;
+  harness h({.max_connections = 2, .on_overload = [&](const keel::error& e) {
+               std::lock_guard lock(m);
+               reported.push_back(e);
+             }});
+  client busy(h.port());
+  ASSERT_TRUE(busy.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
+  h.block.entered.get_future().wait();  // in its handler
+  client reading(h.port());
+  ASSERT_TRUE(reading.send("GET /health HTTP/1.1\r\nHost: t\r\n"));  // half a request
+  for (int i = 0; i < 200 && h.srv->connections() < 2; ++i)
+    std::this_thread::sleep_for(5ms);  // waiting for the server to accept, not a timing rule
+  for (int i = 0; i < 3; ++i) {
+    client third(h.port());
+    const auto r = third.read_reply();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->header("Retry-After"), "1");
+    EXPECT_TRUE(third.wait_closed());
+  }
+  EXPECT_EQ(h.srv->stats().rejected_busy, 3u);
+  EXPECT_EQ(h.srv->stats().shed_idle, 0u);
+  {
+    std::lock_guard lock(m);
+    ASSERT_EQ(reported.size(), 1u);  // once per second of the server's (manual) clock
+    EXPECT_TRUE(reported[0] == codes::service_unavailable);
+    EXPECT_NE(reported[0].message().find("max_connections"), std::string::npos);
+    EXPECT_EQ(reported[0].details().value("rejected_busy", 0), 1);
+  }
+  h.clock.advance(1s);
+  client fourth(h.port());
+  ASSERT_TRUE(fourth.read_reply());
+  {
+    std::lock_guard lock(m);
+    EXPECT_EQ(reported.size(), 2u);
+  }
+  h.block.release.set_value();
+  const auto done = busy.read_reply();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 200);  // the admitted ones go on
+  ASSERT_TRUE(reading.send("\r\n"));
+  EXPECT_EQ(reading.read_reply()->status, 200);
+}
+
+// The cap follows the open-file limit: a server never admits connections
+// it has no descriptor for.
+TEST(Server, MaxConnectionsIsCappedByTheOpenFileLimit) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  std::size_t open_now = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    (void)e;
+    ++open_now;
+  }
+  rlimit low = saved;
+  low.rlim_cur = open_now + 200;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  struct restore {
+    rlimit r;
+    ~restore() { ::setrlimit(RLIMIT_NOFILE, &r); }
+  } restored{saved};
+  {
+    harness h({.max_connections = 10'000, .reserved_fds = 64});
+    // The server's own descriptors (epoll, eventfds, the listener) count too.
+    EXPECT_LT(h.srv->max_connections(), 200u - 64u);
+    EXPECT_GT(h.srv->max_connections(), 100u);
+    EXPECT_EQ(h.srv->stats().max_connections, h.srv->max_connections());
+  }
+  {
+    harness h({.max_connections = 50, .reserved_fds = 64});
+    EXPECT_EQ(h.srv->max_connections(), 50u);  // a lower configured cap stays
+  }
+  try {
+    harness h({.max_connections = 50, .reserved_fds = 400});
+    ADD_FAILURE() << "a limit that leaves no descriptor was accepted";
+  } catch (const keel::exception& e) {
+    EXPECT_TRUE(e.error() == codes::configuration_error);
+    EXPECT_NE(e.error().message().find("RLIMIT_NOFILE"), std::string::npos);
+  }
+}
+
+TEST(Server, RaiseOpenFileLimitLiftsTheSoftLimitToTheHardOne) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 512) GTEST_SKIP() << "hard limit too low";
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const open_file_limit l = raise_open_file_limit();
+  rlimit now{};
+  ::getrlimit(RLIMIT_NOFILE, &now);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_EQ(l.was_soft, 256u);
+  EXPECT_GT(l.soft, 256u);
+  EXPECT_EQ(l.soft, now.rlim_cur);
+  if (saved.rlim_max != RLIM_INFINITY) {
+    EXPECT_EQ(l.soft, saved.rlim_max);
+  }
 }
 
 TEST(Server, ContextIsCurrentAfterCoAwaitAndOnWorkerThreads) {
