@@ -286,12 +286,20 @@ keel::result<config> parse_config(std::string_view yaml) {
           if (doc["environment"]) c.environment = text(doc["environment"], "environment");
           if (doc["server"]) read_server(doc["server"], c);
           if (const auto& s = doc["storage"]) {
-            allow_keys(s, "storage", {"data_dir", "retention", "audit_retention"});
+            allow_keys(s, "storage",
+                       {"data_dir", "retention", "audit_retention", "idempotency_window"});
             if (s["data_dir"]) c.data_dir = text(s["data_dir"], "storage.data_dir");
             if (s["retention"]) {
               c.retention = duration(s["retention"], "storage.retention");
               if (c.retention < milliseconds(60'000)) {
                 bad(s["retention"], "storage.retention", "at least 1m");
+              }
+            }
+            if (s["idempotency_window"]) {
+              c.idempotency_window =
+                  duration(s["idempotency_window"], "storage.idempotency_window");
+              if (c.idempotency_window < milliseconds(60'000)) {
+                bad(s["idempotency_window"], "storage.idempotency_window", "at least 1m");
               }
             }
             if (s["audit_retention"]) {
@@ -427,6 +435,7 @@ std::vector<std::string> restart_needed(const config& a, const config& b) {
   differs("storage.data_dir", a.data_dir != b.data_dir);
   differs("storage.retention", a.retention != b.retention);
   differs("storage.audit_retention", a.audit_retention != b.audit_retention);
+  differs("storage.idempotency_window", a.idempotency_window != b.idempotency_window);
   differs("logging",
           a.log_level != b.log_level || a.log_stdout != b.log_stdout ||
               a.log_files != b.log_files || a.log_file_max_bytes != b.log_file_max_bytes ||

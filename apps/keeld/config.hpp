@@ -87,6 +87,9 @@ struct config {
   // Audit entries older than this are pruned, the chain anchored at the
   // last one removed. storage.audit_retention.
   std::chrono::milliseconds audit_retention{365LL * 24 * 3600 * 1000};
+  // Event ids and Idempotency-Keys are remembered this long: a retry
+  // within it is answered as a duplicate. storage.idempotency_window.
+  std::chrono::milliseconds idempotency_window{24LL * 3600 * 1000};
 
   // logging
   keel::log::level log_level = keel::log::level::info;

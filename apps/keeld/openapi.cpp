@@ -29,8 +29,10 @@ constexpr endpoint kEndpoints[] = {
     {"get", "/simulate/error", "Fails with the configured probability (seed: 80 %)", false, 200},
     {"get", "/simulate/slow", "Answers after a random delay (seed: 1-5 s)", false, 200},
     {"post", "/alerts/test", "Sends a test notification to every receiver", false, 200},
-    {"post", "/api/v1/events", "Ingests one error event or a batch; durable before 202", false,
-     202},
+    {"post", "/api/v1/events",
+     "Ingests one error event or a batch; durable before 202; an Idempotency-Key header or "
+     "per-event event_id makes a retry a duplicate",
+     false, 202},
     {"get", "/api/v1/issues", "Error groups, top first", true, 200},
     {"get", "/api/v1/issues/{id}", "One error group with its recent events", true, 200},
     {"post", "/api/v1/issues/{id}/resolve", "Resolves an error group", true, 200},

@@ -196,6 +196,7 @@ keel::result<void> service::build() {
                                     .dispatch_interval = cfg_.dispatch_interval,
                                     .retention = cfg_.retention,
                                     .audit_retention = cfg_.audit_retention,
+                                    .idempotency_window = cfg_.idempotency_window,
                                     .delivery_max_attempts = cfg_.delivery_retry.max_attempts,
                                     .delivery_initial_delay = cfg_.delivery_retry.initial_delay,
                                     .delivery_max_delay = cfg_.delivery_retry.max_delay,

@@ -53,6 +53,9 @@ result<void> validate(const error_event& e, const event_limits& limits) {
   if (!e.request_id.empty() && !request_id::is_valid(e.request_id)) {
     p.add("request_id", "not 1-128 characters of [A-Za-z0-9._-]");
   }
+  if (!e.event_id.empty() && !request_id::is_valid(e.event_id)) {
+    p.add("event_id", "not 1-128 characters of [A-Za-z0-9._-]");
+  }
   if (!e.trace_id.empty() && (e.trace_id.size() != 32 || !is_lower_hex(e.trace_id))) {
     p.add("trace_id", "not 32 lowercase hex characters");
   }
@@ -119,6 +122,7 @@ result<error_event> event_from_json_value(const nlohmann::ordered_json& j,
   str("trace_id", e.trace_id);
   str("span_id", e.span_id);
   str("fingerprint", e.fingerprint);
+  str("event_id", e.event_id);
 
   const error_code* known = code_registry::global().find(e.code);
   if (known != nullptr) {
@@ -257,6 +261,7 @@ nlohmann::ordered_json to_json(const error_event& e) {
   }
   j["frames"] = std::move(frames);
   j["fingerprint"] = e.fingerprint;
+  if (!e.event_id.empty()) j["event_id"] = e.event_id;
   j["timestamp"] = format_rfc3339(e.timestamp);
   return j;
 }
@@ -307,6 +312,10 @@ void append_json(std::string& out, const error_event& e) {
   w.end_array();
   w.key("fingerprint");
   w.value(e.fingerprint);
+  if (!e.event_id.empty()) {
+    w.key("event_id");
+    w.value(e.event_id);
+  }
   w.key("timestamp");
   char ts[rfc3339_size];
   format_rfc3339(e.timestamp, ts);

@@ -1080,7 +1080,8 @@ void pipeline::on_store_write(const result<void>& r, std::string_view what) {
 }
 
 void pipeline::prune_old() {
-  if (opts_.retention <= 0ms && opts_.audit_retention <= 0ms) return;
+  if (opts_.retention <= 0ms && opts_.audit_retention <= 0ms && opts_.idempotency_window <= 0ms)
+    return;
   const auto now = clock_.steady_now();
   if (next_prune_ && now < *next_prune_) return;
   next_prune_ = now + opts_.prune_interval;
@@ -1114,6 +1115,12 @@ void pipeline::prune_old() {
                     std::chrono::duration_cast<std::chrono::seconds>(opts_.retention).count()));
     }
   }
+  if (opts_.idempotency_window > 0ms) {
+    const auto cutoff = wall - opts_.idempotency_window;
+    if (!drain([&] { return d->store->prune_ingest_keys_before(cutoff, opts_.prune_batch); })) {
+      return;
+    }
+  }
   if (opts_.audit_retention > 0ms) {
     const auto cutoff = wall - opts_.audit_retention;
     auto entries = drain([&] { return d->audit->prune_before(cutoff, opts_.prune_batch); });
@@ -1139,7 +1146,39 @@ keel::error pipeline::store_unavailable() const {
 
 // ---- ingest ----
 
-result<std::vector<ingest_outcome>> pipeline::ingest(std::vector<error_event> events) {
+namespace {
+
+// The Idempotency-Key as sent (an sf-string, or the bare token many clients
+// send), or a VALIDATION_ERROR saying what is wrong.
+result<std::string_view> idempotency_key_of(std::string_view raw) {
+  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"')
+    raw = raw.substr(1, raw.size() - 2);
+  const bool visible =
+      std::ranges::all_of(raw, [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
+  if (raw.empty() || raw.size() > 255 || !visible) {
+    static constexpr std::string_view why = "Idempotency-Key is 1-255 visible ASCII characters";
+    return fail(error(codes::validation_error, std::string(why))
+                    .with_detail("field", "Idempotency-Key")
+                    .with_detail("problem", why));
+  }
+  return raw;
+}
+
+}  // namespace
+
+result<std::vector<ingest_outcome>> pipeline::ingest(std::vector<error_event> events,
+                                                     std::string_view idempotency_key,
+                                                     std::string_view body) {
+  ingest_key batch;
+  if (!idempotency_key.empty()) {
+    auto key = idempotency_key_of(idempotency_key);
+    if (!key) {
+      metrics_->rejected("invalid", events.size());
+      return fail(std::move(key.error()));
+    }
+    batch.key = std::string(*key);
+    batch.digest = internal::to_hex(internal::sha256(body));
+  }
   auto d = store();
   if (!d) {
     metrics_->rejected("store_unavailable", events.size());
@@ -1158,8 +1197,12 @@ result<std::vector<ingest_outcome>> pipeline::ingest(std::vector<error_event> ev
   }
   // Stored first, counted after: nothing in memory moves for an event the
   // store did not take.
-  auto stored = d->store->append(events, fps);
-  on_store_write(stored, "events");
+  auto stored = d->store->append(events, fps, batch);
+  if (!stored && stored.error() == codes::field_validation_error) {  // a reused key
+    metrics_->rejected("invalid", events.size());
+    return fail(std::move(stored.error()));
+  }
+  on_store_write(stored ? result<void>() : result<void>(fail(stored.error())), "events");
   if (!stored) {
     metrics_->rejected("store_unavailable", events.size());
     return fail(error(codes::service_unavailable,
@@ -1168,11 +1211,20 @@ result<std::vector<ingest_outcome>> pipeline::ingest(std::vector<error_event> ev
   }
   std::vector<ingest_outcome> out;
   out.reserve(events.size());
+  std::size_t counted = 0;
   for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!(*stored)[i]) {
+      const auto g = tracker_->group(fps[i]);
+      out.push_back(
+          {.fingerprint = std::move(fps[i]), .count = g ? g->count : 0, .duplicate = true});
+      continue;
+    }
     out.push_back(tracker_->count_admitted(events[i], std::move(fps[i])));
     incidents_->on_event(events[i]);
+    ++counted;
   }
-  metrics_->accepted(events.size());
+  metrics_->accepted(counted);
+  if (counted < events.size()) metrics_->rejected("duplicate", events.size() - counted);
   return out;
 }
 

@@ -73,6 +73,14 @@ CREATE INDEX IF NOT EXISTS dead_letters_created ON dead_letters(created_at);
 CREATE TABLE IF NOT EXISTS audit_anchor(
   id INTEGER PRIMARY KEY CHECK(id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
 )sql",
+    // 5: ingest keys seen within the idempotency window: a batch's
+    // Idempotency-Key ("batch:", with its body's digest) and events' ids
+    // ("event:"), written in the transaction that stores their events.
+    R"sql(
+CREATE TABLE IF NOT EXISTS ingest_keys(
+  key TEXT PRIMARY KEY, digest TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS ingest_keys_created ON ingest_keys(created_at);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -176,8 +184,21 @@ result<void> insert_events(internal::db& d, const Events& batches) {
   auto s = d.prepare(
       "INSERT INTO events(fingerprint, ts, service, code, severity, body) VALUES(?,?,?,?,?,?)");
   if (!s) return fail(s.error());
+  auto seen = d.prepare(
+      "INSERT INTO ingest_keys(key, digest, created_at) VALUES(?, '', ?) ON CONFLICT DO NOTHING");
+  if (!seen) return fail(seen.error());
   for (const auto& batch : batches) {
     for (const store::pending_event& e : batch) {
+      e.duplicate = false;
+      if (!e.key.empty()) {
+        (*seen)->reset();
+        (*seen)->bind(1, e.key).bind(2, e.received_ns);
+        if (auto r = (*seen)->step(); !r) return fail(r.error());
+        if (d.changes() == 0) {  // stored once already, within the window
+          e.duplicate = true;
+          continue;
+        }
+      }
       (*s)->reset();
       (*s)->bind(1, e.fingerprint).bind(2, e.ts_ns).bind(3, e.service).bind(4, e.code);
       (*s)->bind(5, e.severity).bind(6, e.body);
@@ -255,17 +276,50 @@ result<void> store::flush_locked() {
   return ok();
 }
 
-result<void> store::append(std::span<const error_event> events,
-                           std::span<const std::string> fingerprints) {
+namespace {
+
+// A retried batch: the same Idempotency-Key with the same body is a replay
+// (every event a duplicate), with another body a client error. The key is
+// claimed in the transaction that stores the batch.
+enum class batch_claim : std::uint8_t { fresh, replay, reused };
+
+result<batch_claim> claim_batch(internal::db& d, std::string_view key, std::string_view digest,
+                                std::int64_t now_ns) {
+  auto ins = d.prepare(
+      "INSERT INTO ingest_keys(key, digest, created_at) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
+  if (!ins) return fail(ins.error());
+  (*ins)->bind(1, key).bind(2, digest).bind(3, now_ns);
+  if (auto r = (*ins)->step(); !r) return fail(r.error());
+  if (d.changes() == 1) return batch_claim::fresh;
+  auto q = d.prepare("SELECT digest FROM ingest_keys WHERE key = ?");
+  if (!q) return fail(q.error());
+  (*q)->bind(1, key);
+  auto row = (*q)->step();
+  if (!row) return fail(row.error());
+  return (*q)->text(0) == digest ? batch_claim::replay : batch_claim::reused;
+}
+
+}  // namespace
+
+result<std::vector<bool>> store::append(std::span<const error_event> events,
+                                        std::span<const std::string> fingerprints,
+                                        const ingest_key& idempotency) {
   if (events.size() != fingerprints.size()) {
     return fail(codes::internal_error, "store::append: one fingerprint per event");
   }
+  const std::int64_t now_ns = to_ns(clock_.system_now());
   auto mine = std::make_shared<commit_slot>();
+  if (!idempotency.key.empty()) {
+    mine->batch_key = "batch:" + idempotency.key;
+    mine->batch_digest = idempotency.digest;
+  }
   mine->events.resize(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     pending_event& p = mine->events[i];
     const error_event& e = events[i];
     p.fingerprint = fingerprints[i];
+    if (!e.event_id.empty()) p.key = "event:" + e.event_id;
+    p.received_ns = now_ns;
     p.ts_ns = to_ns(e.timestamp);
     p.service = e.service;
     p.code = e.code;
@@ -295,8 +349,16 @@ result<void> store::append(std::span<const error_event> events,
         if (auto b = tx.begin(); !b) return b;
         std::vector<std::span<const pending_event>> all;
         all.reserve(batch.size());
-        for (const auto& slot : batch)
+        for (const auto& slot : batch) {
+          slot->claim = static_cast<std::uint8_t>(batch_claim::fresh);
+          if (!slot->batch_key.empty()) {
+            auto c = claim_batch(*db_, slot->batch_key, slot->batch_digest, now_ns);
+            if (!c) return fail(c.error());
+            slot->claim = static_cast<std::uint8_t>(*c);
+            if (*c != batch_claim::fresh) continue;  // nothing of it is written again
+          }
           all.emplace_back(slot->events);
+        }
         if (auto w = insert_events(*db_, all); !w) return w;
         return tx.commit();
       }();
@@ -310,7 +372,31 @@ result<void> store::append(std::span<const error_event> events,
     committing_ = false;
     commit_cv_.notify_all();
   }
-  return mine->outcome;
+  if (!mine->outcome) return fail(mine->outcome.error());
+  const auto claim = static_cast<batch_claim>(mine->claim);
+  if (claim == batch_claim::reused) {
+    return fail(
+        error(codes::field_validation_error, "Idempotency-Key already used for a different body")
+            .with_detail("field", "Idempotency-Key"));
+  }
+  std::vector<bool> stored(mine->events.size(), claim == batch_claim::fresh);
+  if (claim == batch_claim::fresh) {
+    for (std::size_t i = 0; i < stored.size(); ++i)
+      stored[i] = !mine->events[i].duplicate;
+  }
+  return stored;
+}
+
+result<std::uint64_t> store::prune_ingest_keys_before(std::chrono::system_clock::time_point t,
+                                                      std::size_t limit) {
+  std::lock_guard dblock(db_->mutex());
+  auto s = db_->prepare(
+      "DELETE FROM ingest_keys WHERE key IN"
+      " (SELECT key FROM ingest_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)");
+  if (!s) return fail(s.error());
+  (*s)->bind(1, to_ns(t)).bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+  if (auto r = (*s)->step(); !r) return fail(r.error());
+  return static_cast<std::uint64_t>(db_->changes());
 }
 
 void store::note_write_failure_locked() {

@@ -52,17 +52,30 @@ void add_issue_routes(http::router& r, service& svc) {
         // transaction, shared with concurrent requests) and only then
         // counted, on a worker thread. 503 + Retry-After when the store
         // cannot take them: nothing of them is kept.
-        auto out = co_await svc.workers().run(
-            [&svc, &events] { return svc.alerting().ingest(std::move(*events)); });
+        // A retried batch (same Idempotency-Key and body) or event (same
+        // event_id) is answered again without being stored again.
+        const std::string_view key = req.header("idempotency-key").value_or("");
+        auto out = co_await svc.workers().run([&svc, &events, key, &req] {
+          return svc.alerting().ingest(std::move(*events), key, req.body());
+        });
         if (!out) co_return keel::fail(std::move(out.error()));
         auto accepted = json::array();
+        std::size_t duplicates = 0;
         for (const auto& o : *out) {
-          accepted.push_back({{"issue", o.fingerprint},
-                              {"count", o.count},
-                              {"new_issue", o.new_group},
-                              {"regression", o.regression}});
+          json one = {{"issue", o.fingerprint},
+                      {"count", o.count},
+                      {"new_issue", o.new_group},
+                      {"regression", o.regression}};
+          if (o.duplicate) {
+            one["duplicate"] = true;
+            ++duplicates;
+          }
+          accepted.push_back(std::move(one));
         }
-        res.set_json({{"accepted", accepted.size()}, {"events", accepted}}, 202);
+        res.set_json({{"accepted", accepted.size()},
+                      {"duplicates", duplicates},
+                      {"events", std::move(accepted)}},
+                     202);
         co_return result<void>{};
       },
       kPublic);

@@ -79,6 +79,9 @@ struct record_outcome {
   std::uint64_t count = 0;  // the group's count including this event
   bool new_group = false;
   bool regression = false;  // this event reopened a resolved group
+  // Stored before (its event_id, or its batch's Idempotency-Key): not
+  // counted again; `count` is the group's count now.
+  bool duplicate = false;
 };
 
 // error_stats

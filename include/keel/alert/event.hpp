@@ -61,6 +61,10 @@ struct error_event {
   std::string span_id{};   // 16 lowercase hex, or empty
   std::vector<stack_frame> frames{};
   std::string fingerprint{};  // explicit grouping key, or empty
+  // The sender's id for this event (Sentry's event_id), 1-128 characters of
+  // [A-Za-z0-9._-], or empty: one already stored within the idempotency
+  // window is not stored again (store::append).
+  std::string event_id{};
   std::chrono::system_clock::time_point timestamp{};
 };
 

@@ -100,6 +100,9 @@ struct pipeline_options {
   // Audit entries older than this are pruned the same way, the last one
   // removed kept as the chain's anchor (audit.hpp). 0: never.
   std::chrono::milliseconds audit_retention{365LL * 24 * 3600 * 1000};
+  // How long ingest keys (event ids, Idempotency-Keys) are remembered: a
+  // retry within it is a duplicate. 0: never forgotten.
+  std::chrono::milliseconds idempotency_window{24LL * 3600 * 1000};
   std::chrono::milliseconds prune_interval{60'000};
   std::size_t prune_batch = 5'000;
   std::uint32_t delivery_max_attempts = 20;  // then a dead letter; 0: retry for ever
@@ -189,7 +192,18 @@ class pipeline {
   // Takes a batch of events: validated (FIELD_VALIDATION_ERROR, nothing
   // kept), committed with their groups, then counted. SERVICE_UNAVAILABLE
   // (Retry-After) when the store cannot take them.
-  [[nodiscard]] result<std::vector<ingest_outcome>> ingest(std::vector<error_event> events);
+  //
+  // Exactly once for clients that retry, within idempotency_window: an
+  // event whose event_id was stored is answered `duplicate` and not
+  // counted; so is every event of a batch sent again with the same
+  // `idempotency_key` (the Idempotency-Key header: 1-255 visible ASCII
+  // characters, optionally in double quotes) and the same `body`. The same
+  // key with another body is FIELD_VALIDATION_ERROR (422); a malformed key
+  // VALIDATION_ERROR (400). Without a store there is nothing to remember
+  // keys in: SERVICE_UNAVAILABLE as above.
+  [[nodiscard]] result<std::vector<ingest_outcome>> ingest(std::vector<error_event> events,
+                                                           std::string_view idempotency_key = {},
+                                                           std::string_view body = {});
   // Records one of the pipeline's own failures (or its host's, e.g. a 5xx
   // it served) as an event of `self_service`. Never fails the caller.
   void report(const keel::error& e, std::string_view where);

@@ -58,6 +58,15 @@ struct stored_event {
   error_event event{};
 };
 
+// ingest_key
+//
+// A batch's identity for store::append(): the client's Idempotency-Key
+// (empty: none) and a digest of the body it came with.
+struct ingest_key {
+  std::string key{};
+  std::string digest{};
+};
+
 class store final : public event_sink {
  public:
   // Opens or creates the database and its schema. DATABASE_ERROR /
@@ -78,8 +87,22 @@ class store final : public event_sink {
   // one committed transaction before it returns, bypassing the buffer:
   // on failure nothing of them is kept, so the caller can refuse them
   // honestly. Concurrent callers share one transaction (group commit).
-  [[nodiscard]] result<void> append(std::span<const error_event> events,
-                                    std::span<const std::string> fingerprints);
+  //
+  // Exactly once for a client that retries: an event with an event_id
+  // already stored, and every event of a batch whose `idempotency` key was
+  // stored with the same digest, are not written again (false in the
+  // answer, one flag per event; true: stored now). The keys are written in
+  // the same transaction, so a crash between the commit and the client's
+  // answer leaves a retry a replay. A key stored with another digest is
+  // FIELD_VALIDATION_ERROR (422) and nothing is written. Keys are kept
+  // until prune_ingest_keys_before().
+  [[nodiscard]] result<std::vector<bool>> append(std::span<const error_event> events,
+                                                 std::span<const std::string> fingerprints,
+                                                 const ingest_key& idempotency = {});
+  // Forgets ingest keys (batch keys and event ids) first seen before `t`,
+  // at most `limit` (0: all); returns how many.
+  [[nodiscard]] result<std::uint64_t> prune_ingest_keys_before(
+      std::chrono::system_clock::time_point t, std::size_t limit = 0);
   // One small committed write: whether the store can take writes now
   // (after a failure, to know when a full disk has room again).
   [[nodiscard]] result<void> probe_write();
@@ -140,6 +163,9 @@ class store final : public event_sink {
     std::string fingerprint;
     std::int64_t ts_ns = 0;
     std::string service, code, severity, category, title, body;
+    std::string key{};               // "event:<event_id>", or empty
+    std::int64_t received_ns = 0;    // when the key was first seen
+    mutable bool duplicate = false;  // set by the transaction: key seen before
   };
 
  private:
@@ -160,6 +186,9 @@ class store final : public event_sink {
 
   struct commit_slot {
     std::vector<pending_event> events;
+    std::string batch_key{};  // "batch:<Idempotency-Key>", or empty
+    std::string batch_digest{};
+    std::uint8_t claim = 0;  // store.cpp's batch_claim, set by the transaction
     bool done = false;
     result<void> outcome = ok();
   };

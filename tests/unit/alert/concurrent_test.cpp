@@ -64,6 +64,31 @@ TEST(AlertConcurrent, TrackerCountsEveryEventFromManyThreadsIntoTheStore) {
   EXPECT_EQ(in_series, static_cast<std::uint64_t>(kThreads * kPerThread));
 }
 
+// Issue 19 #14: retries of one batch racing each other (a client that
+// timed out and retried while the first try was still committing) store
+// it once, whether they share a group commit or follow each other.
+TEST(AlertConcurrent, ConcurrentRetriesOfOneBatchStoreItOnce) {
+  testing::temp_dir dir;
+  manual_clock clock;
+  auto st = store::open({.data_dir = dir.path()}, clock).value();
+  const ingest_key key{.key = "same-batch", .digest = "d"};
+  const std::vector<error_event> events{
+      {.service = "s", .code = "TIMEOUT", .message = "m", .timestamp = clock.system_now()},
+      {.service = "s", .code = "TIMEOUT", .message = "m", .timestamp = clock.system_now()}};
+  const std::vector<std::string> fps{"fp", "fp"};
+  std::atomic<int> stored{0};
+  run_threads([&](int) {
+    for (int i = 0; i < 10; ++i) {
+      const auto r = st->append(events, fps, key);
+      ASSERT_TRUE(r);
+      for (bool b : *r)
+        stored += b ? 1 : 0;
+    }
+  });
+  EXPECT_EQ(stored.load(), 2);
+  EXPECT_EQ(st->event_count().value(), 2u);
+}
+
 TEST(AlertConcurrent, EngineEvaluatesWhileRulesChangeAndSeriesMove) {
   manual_clock clock;
   series_table table;

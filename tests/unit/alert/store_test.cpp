@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include "alert/internal/db.hpp"
 #include "keel/alert/outbox.hpp"
@@ -126,6 +128,54 @@ TEST_F(Store, PruneDeletesOldEvents) {
   EXPECT_EQ(st->event_count().value(), 1u);
 }
 
+// Issue 19 #14: a client that retries after a lost answer stores nothing
+// twice: event ids and batch keys are claimed in the events' transaction.
+TEST_F(Store, EventIdsAndBatchKeysAreStoredOnceAndSurviveAReopen) {
+  std::vector<error_event> batch{ev(), ev("TIMEOUT"), ev()};
+  batch[0].event_id = "9f2c4e0a7b1d4c3e8a5f6b7c8d9e0f1a";
+  batch[2].event_id = "9f2c4e0a7b1d4c3e8a5f6b7c8d9e0f1a";  // the same event twice in one batch
+  const std::vector<std::string> fps{"fp-a", "fp-b", "fp-a"};
+  {
+    auto st = open();
+    EXPECT_EQ(st->append(batch, fps).value(), (std::vector<bool>{true, true, false}));
+    EXPECT_EQ(st->event_count().value(), 2u);
+  }
+  auto st = open();  // what was claimed is durable
+  // A retry of the batch without a key: only the event with an id is known.
+  EXPECT_EQ(st->append(batch, fps).value(), (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(st->event_count().value(), 3u);
+
+  const ingest_key key{.key = "retry-7", .digest = "d1"};
+  const std::vector<error_event> plain{ev("CONFLICT"), ev("CONFLICT")};
+  const std::vector<std::string> two{"fp-c", "fp-c"};
+  EXPECT_EQ(st->append(plain, two, key).value(), (std::vector<bool>{true, true}));
+  EXPECT_EQ(st->append(plain, two, key).value(), (std::vector<bool>{false, false}));  // a replay
+  auto reused = st->append(plain, two, {.key = "retry-7", .digest = "another body"});
+  ASSERT_FALSE(reused);
+  EXPECT_TRUE(reused.error() == codes::field_validation_error);
+  EXPECT_NE(reused.error().message().find("different body"), std::string::npos);
+  EXPECT_EQ(st->event_count().value(), 5u);
+  const auto groups = st->load_groups().value();
+  std::map<std::string, std::uint64_t> counts;
+  for (const auto& g : groups)
+    counts[g.fingerprint] = g.count;
+  EXPECT_EQ(counts["fp-a"], 1u);  // groups count each event once too
+  EXPECT_EQ(counts["fp-b"], 2u);  // no id, no key: the keyless retry stored it again
+  EXPECT_EQ(counts["fp-c"], 2u);
+}
+
+TEST_F(Store, IngestKeysAreForgottenPastTheWindow) {
+  auto st = open();
+  error_event e = ev();
+  e.event_id = "evt-1";
+  const std::vector<std::string> fp{"fp"};
+  EXPECT_EQ(st->append(std::span(&e, 1), fp).value(), std::vector<bool>{true});
+  clock.advance(25h);
+  EXPECT_EQ(st->prune_ingest_keys_before(clock.system_now() - 24h).value(), 1u);
+  EXPECT_EQ(st->append(std::span(&e, 1), fp).value(), std::vector<bool>{true});  // new again
+  EXPECT_EQ(st->prune_ingest_keys_before(clock.system_now() - 24h).value(), 0u);
+}
+
 TEST_F(Store, SilencesSurviveAReopenAndTheLatestVersionWins) {
   const auto now = clock.system_now();
   silence s{.id = "s1",
@@ -221,8 +271,9 @@ TEST_F(Store, DatabaseOfTheFirstSchemaIsMigratedWithItsData) {
     }
     return out;
   };
-  EXPECT_EQ(version(), "4\n");
-  EXPECT_TRUE(testing::sqlite3_cli(db, "SELECT seq, hash FROM audit_anchor"));  // version 4's
+  EXPECT_EQ(version(), "5\n");
+  EXPECT_TRUE(testing::sqlite3_cli(db, "SELECT seq, hash FROM audit_anchor"));   // version 4's
+  EXPECT_TRUE(testing::sqlite3_cli(db, "SELECT key, digest FROM ingest_keys"));  // version 5's
   EXPECT_EQ(open()->load_groups().value().at(0).count, 7u);  // a second open changes nothing
 }
 

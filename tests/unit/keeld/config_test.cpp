@@ -121,6 +121,15 @@ TEST_F(KeeldConfig, CorsIsOffByDefaultReadAndCheckedWithItsLine) {
   EXPECT_EQ(restart_needed(defaults, d), std::vector<std::string>{"server.cors"});
 }
 
+TEST_F(KeeldConfig, IdempotencyWindowIsReadAndBounded) {
+  EXPECT_EQ(parse_config("").value().idempotency_window, 24h);
+  EXPECT_EQ(parse_config("storage: {idempotency_window: 2h}").value().idempotency_window, 2h);
+  auto r = parse_config("storage: {idempotency_window: 30s}");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("at least 1m"), std::string::npos);
+  EXPECT_EQ(r.error().details().value("path", ""), "storage.idempotency_window");
+}
+
 TEST_F(KeeldConfig, RestartNeededNamesWhatAReloadDoesNotApply) {
   const auto a = parse_config("server: {listen: 127.0.0.1:7000, shutdown_grace: 5s}\n").value();
   auto b = parse_config(
