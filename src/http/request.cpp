@@ -1,6 +1,9 @@
 #include "keel/http/request.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "keel/core/error_code.hpp"
 
@@ -18,10 +21,16 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-// Nesting depth of `s`, skipping strings; stops counting past `limit`.
-std::size_t json_depth(std::string_view s, std::size_t limit) noexcept {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
+// The first shape limit `s` breaks, or empty: one pass that skips strings
+// and counts, per open container, its separators (items = commas + 1).
+std::string json_shape_problem(std::string_view s, const json_limits& limits) {
+  struct open_container {
+    bool object;
+    std::size_t items;
+  };
+  std::vector<open_container> open;
+  open.reserve(std::min<std::size_t>(limits.max_depth + 1, 65));
+  std::size_t values = 1;
   bool in_string = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
@@ -33,18 +42,41 @@ std::size_t json_depth(std::string_view s, std::size_t limit) noexcept {
       }
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) {
-        deepest = depth;
-        if (deepest > limit) return deepest;
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (open.size() == limits.max_depth) {
+          return "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
+        }
+        open.push_back({c == '{', 1});
+        ++values;  // its first item, if it has one
+        break;
+      case ']':
+      case '}':
+        if (!open.empty()) open.pop_back();
+        break;
+      case ',':
+        if (open.empty()) break;  // not JSON: the parser says so
+        ++values;
+        if (++open.back().items >
+            (open.back().object ? limits.max_object_members : limits.max_array_items)) {
+          return open.back().object ? "a JSON object holds more than " +
+                                          std::to_string(limits.max_object_members) + " members"
+                                    : "a JSON array holds more than " +
+                                          std::to_string(limits.max_array_items) + " items";
+        }
+        break;
+      default:
+        break;
+    }
+    if (limits.max_values != 0 && values > limits.max_values) {
+      return "JSON holds more than " + std::to_string(limits.max_values) + " values";
     }
   }
-  return deepest;
+  return {};
 }
 
 bool is_json_media_type(std::string_view ct) noexcept {
@@ -149,9 +181,10 @@ result<nlohmann::ordered_json> request::json(const json_limits& limits) const {
                       .with_detail("expected", "application/json"));
     }
   }
-  if (json_depth(body_, limits.max_depth) > limits.max_depth) {
-    return fail(error(codes::validation_error, "JSON nested too deeply")
-                    .with_detail("max_depth", limits.max_depth));
+  if (std::string problem = json_shape_problem(body_, limits); !problem.empty()) {
+    return fail(error(codes::validation_error, "request body exceeds a JSON limit")
+                    .with_detail("max_depth", limits.max_depth)
+                    .with_detail("problem", std::move(problem)));
   }
   auto parsed = nlohmann::ordered_json::parse(body_, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {

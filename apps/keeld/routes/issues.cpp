@@ -39,25 +39,38 @@ result<void> transition(service& svc, std::string_view action, request& req, res
 
 }  // namespace
 
+// 1000 events of 100 values each: a 1 MiB body of ordinary events stays
+// well within it, and a body of tiny values past it costs one scan.
+constexpr std::size_t kIngestMaxValues = 100'000;
+
 void add_issue_routes(http::router& r, service& svc) {
   r.post(
       "/api/v1/events",
       [&svc](request& req, response& res) -> task<result<void>> {
         if (!svc.alerting().store()) co_return keel::fail(svc.alerting().store_unavailable());
-        auto body = req.json();
-        if (!body) co_return keel::fail(std::move(body.error()));
-        auto events = keel::alert::events_from_json(*body, svc.clock().system_now());
-        if (!events) co_return keel::fail(std::move(events.error()));
+        // Everything that costs CPU in proportion to the body runs on a
+        // worker thread, never on an I/O thread (which serves /health), and
+        // the body's shape is bounded before a tree is built: a batch holds
+        // at most 1000 events, an object 1000 members, the whole body
+        // kIngestMaxValues values.
         // Durable before the 202: stored (events and their groups in one
         // transaction, shared with concurrent requests) and only then
-        // counted, on a worker thread. 503 + Retry-After when the store
-        // cannot take them: nothing of them is kept.
-        // A retried batch (same Idempotency-Key and body) or event (same
-        // event_id) is answered again without being stored again.
+        // counted. 503 + Retry-After when the store cannot take them:
+        // nothing of them is kept. A retried batch (same Idempotency-Key
+        // and body) or event (same event_id) is answered again without
+        // being stored again.
         const std::string_view key = req.header("idempotency-key").value_or("");
-        auto out = co_await svc.workers().run([&svc, &events, key, &req] {
-          return svc.alerting().ingest(std::move(*events), key, req.body());
-        });
+        auto out = co_await svc.workers().run(
+            [&svc, key, &req]() -> keel::result<std::vector<keel::alert::ingest_outcome>> {
+              auto body = req.json({.max_depth = 32,
+                                    .max_array_items = 1000,
+                                    .max_object_members = 1000,
+                                    .max_values = kIngestMaxValues});
+              if (!body) return keel::fail(std::move(body.error()));
+              auto events = keel::alert::events_from_json(*body, svc.clock().system_now());
+              if (!events) return keel::fail(std::move(events.error()));
+              return svc.alerting().ingest(std::move(*events), key, req.body());
+            });
         if (!out) co_return keel::fail(std::move(out.error()));
         auto accepted = json::array();
         std::size_t duplicates = 0;

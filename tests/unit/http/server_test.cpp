@@ -279,6 +279,45 @@ TEST(Server, ExpectContinueGetsInterimResponse) {
   EXPECT_EQ(r->body, "abc");
 }
 
+// Issue 19 #4: the shape of a body is bounded by a scan before a tree is
+// built, so a body of tiny values or an object of many members costs a scan.
+TEST(Server, JsonBodyOverItsShapeLimitsIsRefusedNamingTheLimit) {
+  harness h({.max_body_bytes = 4 << 20});
+  client c(h.port());
+  const auto post = [&](const std::string& body) {
+    EXPECT_TRUE(
+        c.send("POST /json HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Content-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body));
+    return c.read_reply();
+  };
+  const auto items = [](int n, const std::string& item) {
+    std::string out;
+    for (int i = 0; i < n; ++i)
+      out += (i ? "," : "") + item;
+    return out;
+  };
+  auto array = post("[" + items(10'001, "0") + "]");
+  ASSERT_TRUE(array);
+  EXPECT_EQ(array->status, 400);
+  EXPECT_EQ(body_json(*array)["details"]["problem"], "a JSON array holds more than 10000 items");
+  std::string members = "{";
+  for (int i = 0; i < 1'001; ++i)
+    members += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+  auto object = post(members + "}");
+  ASSERT_TRUE(object);
+  EXPECT_EQ(object->status, 400);
+  EXPECT_EQ(body_json(*object)["details"]["problem"], "a JSON object holds more than 1000 members");
+  // Separators inside strings are text, not items.
+  auto in_string = post("[\"" + std::string(20'000, ',') + "\", \"[{\\\"\"]");
+  ASSERT_TRUE(in_string);
+  EXPECT_EQ(in_string->status, 200) << in_string->body;
+  // At the limits exactly: accepted.
+  auto at_limit = post("[" + items(10'000, "{}") + "]");
+  ASSERT_TRUE(at_limit);
+  EXPECT_EQ(at_limit->status, 200);
+}
+
 TEST(Server, JsonBodyHelperAnswersProblemsForBadInput) {
   harness h;
   client c(h.port());
@@ -302,6 +341,7 @@ TEST(Server, JsonBodyHelperAnswersProblemsForBadInput) {
   auto too_deep = c.read_reply();
   ASSERT_TRUE(too_deep);
   EXPECT_EQ(too_deep->status, 400);
+  EXPECT_EQ(body_json(*too_deep)["details"]["problem"], "JSON nested deeper than 64 levels");
   ASSERT_TRUE(
       c.send("POST /json HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
              "Content-Length: 7\r\n\r\n{\"a\":1}"));
