@@ -1215,5 +1215,56 @@ TEST(Keeld, BrowserPagesCallTheApiOnlyFromConfiguredOrigins) {
   EXPECT_FALSE(other_preflight.headers.contains("access-control-allow-origin"));
 }
 
+// The first run without KEEL_ADMIN_TOKEN: a 256-bit token, saved 0600,
+// printed once on stderr and never written into the log; later runs read
+// it back and print nothing. KEEL_ADMIN_TOKEN of fewer than 16 characters
+// is refused naming the variable.
+TEST(Keeld, FirstRunTokenIsSavedOwnerOnlyPrintedOnceAndNeverLogged) {
+  keeld_instance k(test_config(), {}, {}, /*with_token=*/false);
+  const auto file = k.data_dir() / "admin_token";
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string token;
+  std::getline(std::ifstream(file) >> std::ws, token);
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+  const auto occurrences = [&](const std::string& text) {
+    std::size_t n = 0;
+    for (auto at = text.find(token); at != std::string::npos; at = text.find(token, at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(occurrences(k.output()), 1u) << "printed once on stderr";
+  const auto bearer = std::vector<std::string>{"Authorization: Bearer " + token};
+  EXPECT_EQ(http_request("GET", k.url("/api/v1/rules"), {}, bearer).status, 200);
+  EXPECT_EQ(k.get("/api/v1/rules").status, 401);
+
+  EXPECT_EQ(k.process().kill(), 128 + SIGKILL);
+  k.start();
+  EXPECT_EQ(http_request("GET", k.url("/api/v1/rules"), {}, bearer).status, 200);
+  EXPECT_EQ(occurrences(k.output()), 1u) << "a later run prints it again";
+  k.process().signal(SIGTERM);
+  EXPECT_EQ(k.process().wait(), 0);
+  std::ifstream in(k.data_dir() / "logs" / "keeld.log");
+  const std::string log(std::istreambuf_iterator<char>(in), {});
+  EXPECT_THAT(log, HasSubstr("admin token generated"));
+  EXPECT_EQ(occurrences(log), 0u) << "the token reached the log";
+
+  keel::testing::temp_dir other("keeld-short-token");
+  std::ofstream(other.path() / "keeld.yaml") << test_config();
+  keel::testing::child_process short_token(KEELD_BINARY,
+                                           {"--config", (other.path() / "keeld.yaml").string(),
+                                            "--data-dir", (other.path() / "var").string()},
+                                           {{"KEEL_ADMIN_TOKEN", "fifteen-chars!!"}},
+                                           other.path() / "out");
+  EXPECT_EQ(short_token.wait(), 2);
+  std::ifstream out_file(other.path() / "out");
+  const std::string out(std::istreambuf_iterator<char>(out_file), {});
+  EXPECT_THAT(out, HasSubstr("KEEL_ADMIN_TOKEN"));
+  EXPECT_THAT(out, HasSubstr("16..256"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("fifteen-chars!!")));  // a secret is not echoed
+}
+
 }  // namespace
 }  // namespace keeld::testing

@@ -9,6 +9,15 @@
 namespace keel::alert {
 namespace {
 
+// A refusal that says why: the message holds `reason`.
+#define EXPECT_REFUSED(expr, reason)                                                      \
+  do {                                                                                    \
+    const auto refused_ = (expr);                                                         \
+    ASSERT_FALSE(refused_) << #expr << " was accepted";                                   \
+    EXPECT_NE(refused_.error().message().find(reason), std::string::npos)                 \
+        << #expr << ": \"" << refused_.error().message() << "\" does not say " << reason; \
+  } while (0)
+
 using namespace std::chrono_literals;
 
 // The seeds' two rules, as docs/alerting.md shows them.
@@ -173,8 +182,10 @@ TEST(Config, SyntaxErrorsCarryTheirLine) {
 }
 
 TEST(Config, EachConditionNeedsExactlyOneComparison) {
-  EXPECT_FALSE(load_rules_yaml("alert: A\nthreshold: {metric: m}\n"));
-  EXPECT_FALSE(load_rules_yaml("alert: A\nthreshold: {metric: m, above: 1, below: 2}\n"));
+  EXPECT_REFUSED(load_rules_yaml("alert: A\nthreshold: {metric: m}\n"),
+                 "rule.threshold: exactly one of above, at_least, below, at_most is required");
+  EXPECT_REFUSED(load_rules_yaml("alert: A\nthreshold: {metric: m, above: 1, below: 2}\n"),
+                 "rule.threshold: exactly one of above, at_least, below, at_most is required");
   EXPECT_TRUE(load_rules_yaml("alert: A\nthreshold: {metric: m, at_most: 2}\n"));
 }
 
@@ -284,19 +295,21 @@ incidents:
   EXPECT_EQ(ghost.error().details().at("path"), "incidents.escalation[1]");
   EXPECT_EQ(ghost.error().details().at("line"), 6);
   EXPECT_NE(ghost.error().message().find("unknown receiver 'ghost'"), std::string::npos);
-  EXPECT_FALSE(load_config_yaml(std::string(kReceivers) +
-                                "incidents:\n  on_open: [{notify: slack, open_breaker: b}]\n"));
+  EXPECT_REFUSED(load_config_yaml(std::string(kReceivers) +
+                                  "incidents:\n  on_open: [{notify: slack, open_breaker: b}]\n"),
+                 "incidents.on_open[0]: one of notify, open_breaker or run_handler");
   const auto handler =
       load_config_yaml(std::string(kReceivers) + "incidents:\n  on_open: [{run_handler: drain}]\n");
   ASSERT_TRUE(handler) << handler.error().message();
   EXPECT_EQ(handler->incidents.on_open.at(0).kind, action_kind::run_handler);
-  EXPECT_FALSE(load_config_yaml("incidents:\n  ack_timeout: 0\n"));
+  EXPECT_REFUSED(load_config_yaml("incidents:\n  ack_timeout: 0\n"),
+                 "incidents.ack_timeout: must be positive");
 }
 
 TEST(Config, DuplicateRuleNamesAreRejected) {
-  EXPECT_FALSE(
-      load_rules_yaml("rules:\n  - alert: A\n    threshold: {metric: m, above: 1}\n"
-                      "  - alert: A\n    threshold: {metric: m, above: 2}\n"));
+  EXPECT_REFUSED(load_rules_yaml("rules:\n  - alert: A\n    threshold: {metric: m, above: 1}\n"
+                                 "  - alert: A\n    threshold: {metric: m, above: 2}\n"),
+                 "rules[1]: duplicate rule name 'A'");
 }
 
 TEST(Config, OversizedDocumentIsRefused) {

@@ -289,7 +289,10 @@ TEST_F(Store, DatabaseOfANewerSchemaIsRefused) {
 
 TEST_F(Store, UnusableDirectoryIsAnError) {
   auto r = store::open({.data_dir = "/proc/keel-cannot-create"}, clock);
-  EXPECT_FALSE(r);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("create data directory /proc/keel-cannot-create"),
+            std::string::npos)
+      << r.error().message();
 }
 
 class Outbox : public Store {

@@ -24,9 +24,12 @@ struct run_result {
   std::string out;  // stdout and stderr together
 };
 
+// Runs keel with `args` (through sh, for quoting and redirection). `exec`
+// makes keel the shell's process, so a crash shows as a signal, never as an
+// exit status of 128 + N; any crash fails the test that ran it.
 run_result run(const std::string& args) {
   run_result r;
-  const std::string cmd = std::string(KEEL_CLI_BINARY) + " " + args + " 2>&1";
+  const std::string cmd = "exec " + std::string(KEEL_CLI_BINARY) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   std::array<char, 4096> buf{};
@@ -34,7 +37,12 @@ run_result run(const std::string& args) {
   while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
     r.out.append(buf.data(), n);
   const int st = ::pclose(p);
+  if (WIFSIGNALED(st)) {
+    ADD_FAILURE() << "keel " << args << " died of signal " << WTERMSIG(st) << "; its output:\n"
+                  << r.out;
+  }
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  if (r.status >= 128) ADD_FAILURE() << "keel " << args << " exited " << r.status << ":\n" << r.out;
   return r;
 }
 
@@ -103,12 +111,14 @@ TEST(KeelBinary, LoadRefusesRemoteTargets) {
 }
 
 TEST(KeelBinary, LoadRefusesRequestsAndDurationTogether) {
-  EXPECT_NE(run("load -n 5 -d 1s http://127.0.0.1:9/").status, 0);
+  const auto r = run("load -n 5 -d 1s http://127.0.0.1:9/");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_FALSE(r.out.empty());
 }
 
 TEST(KeelBinary, UnknownSubcommandIsAUsageError) {
-  EXPECT_NE(run("frobnicate").status, 0);
-  EXPECT_NE(run("").status, 0);
+  EXPECT_EQ(run("frobnicate").status, 2);
+  EXPECT_EQ(run("").status, 2);
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+
 #include "temp_dir.hpp"
 
 namespace keel::cli::load {
@@ -21,11 +25,28 @@ TEST(LoadScenario, ParsesUrls) {
   EXPECT_EQ(parse_url("http://localhost/")->first.host_header(), "localhost");
 }
 
+// Each refusal with what it says.
+template <class R>
+void expect_refused(const R& r, std::string_view input, std::string_view reason) {
+  ASSERT_FALSE(r) << input << " was accepted";
+  EXPECT_NE(r.error().message().find(reason), std::string::npos)
+      << input << ": \"" << r.error().message() << "\" does not say " << reason;
+}
+
 TEST(LoadScenario, RefusesBadUrls) {
-  for (const char* bad :
-       {"https://127.0.0.1/", "ftp://x/", "127.0.0.1:80", "http://", "http://:80/", "http://h:0/",
-        "http://h:70000/", "http://u:p@h/", "http://[::1/", "http://h:80x/", "http://h\r\nX: y/"}) {
-    EXPECT_FALSE(parse_url(bad)) << bad;
+  for (const auto& [bad, why] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"https://127.0.0.1/", "https is not supported"},
+           {"ftp://x/", "expected http://host[:port]/path"},
+           {"127.0.0.1:80", "expected http://host[:port]/path"},
+           {"http://", "missing host"},
+           {"http://:80/", "missing host"},
+           {"http://h:0/", "invalid port"},
+           {"http://h:70000/", "invalid port"},
+           {"http://u:p@h/", "credentials in URLs are not supported"},
+           {"http://[::1/", "unterminated IPv6 address"},
+           {"http://h:80x/", "invalid port"},
+           {"http://h\r\nX: y/", "invalid host"}}) {
+    expect_refused(parse_url(bad), bad, why);
   }
   EXPECT_NE(parse_url("https://x/").error().message().find("https is not supported"),
             std::string::npos);
@@ -33,7 +54,8 @@ TEST(LoadScenario, RefusesBadUrls) {
 
 TEST(LoadScenario, UrlsMustShareOneOrigin) {
   EXPECT_TRUE(scenario_from_urls({"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"}));
-  EXPECT_FALSE(scenario_from_urls({"http://127.0.0.1:1/a", "http://127.0.0.1:2/b"}));
+  expect_refused(scenario_from_urls({"http://127.0.0.1:1/a", "http://127.0.0.1:2/b"}),
+                 "two origins", "every URL must share the first one's host and port");
 }
 
 TEST(LoadScenario, SeedMixSplitsTheErrorShare) {
@@ -45,8 +67,8 @@ TEST(LoadScenario, SeedMixSplitsTheErrorShare) {
   EXPECT_NEAR(s->endpoints[0].weight, 0.7 / 3, 1e-12);
   EXPECT_NEAR(s->endpoints[4].weight, 0.15, 1e-12);
   EXPECT_EQ(seed_scenario("", 0.0)->endpoints.size(), 3u);
-  EXPECT_FALSE(seed_scenario("", 1.0));
-  EXPECT_FALSE(seed_scenario("", -0.1));
+  expect_refused(seed_scenario("", 1.0), "error share 1.0", "--error-share must be in [0, 1)");
+  expect_refused(seed_scenario("", -0.1), "error share -0.1", "--error-share must be in [0, 1)");
 }
 
 TEST(LoadScenario, ReadsYaml) {
@@ -81,25 +103,29 @@ TEST(LoadScenario, CommandLineUrlOverridesYamlBase) {
 }
 
 TEST(LoadScenario, RefusesHostileYaml) {
-  for (const char* bad : {
-           "endpoints: [{path: /}]",                                           // no base
-           "base_url: http://h/\nendpoints: []",                               // empty
-           "base_url: http://h/\nendpoints: [{path: nope}]",                   // relative
-           "base_url: http://h/\nendpoints: [{path: '/a b'}]",                 // space
-           "base_url: http://h/\nendpoints: [{path: /, method: 'G T'}]",       // method
-           "base_url: http://h/\nendpoints: [{path: /, weight: 0}]",           // weight
-           "base_url: http://h/\nendpoints: [{path: /, weight: .nan}]",        // weight
-           "base_url: http://h/\nendpoints: [{path: /, headers: {'X:': v}}]",  // header name
-           "base_url: http://h/\nendpoints: [{path: /, headers: {X: \"a\\r\\nB: c\"}}]",
-           "base_url: http://h/\nendpoints: {path: /}",  // not a list
-           "[1, 2",                                      // not YAML
+  for (const auto& [bad, why] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"endpoints: [{path: /}]", "base_url: missing"},
+           {"base_url: http://h/\nendpoints: []", "no endpoints"},
+           {"base_url: http://h/\nendpoints: [{path: nope}]", "must start with '/'"},
+           {"base_url: http://h/\nendpoints: [{path: '/a b'}]", "invalid path '/a b'"},
+           {"base_url: http://h/\nendpoints: [{path: /, method: 'G T'}]", "invalid method 'G T'"},
+           {"base_url: http://h/\nendpoints: [{path: /, weight: 0}]", "weight must be > 0"},
+           {"base_url: http://h/\nendpoints: [{path: /, weight: .nan}]",
+            "endpoints[0].weight: expected a number"},
+           {"base_url: http://h/\nendpoints: [{path: /, headers: {'X:': v}}]",
+            "invalid header name 'X:'"},
+           {"base_url: http://h/\nendpoints: [{path: /, headers: {X: \"a\\r\\nB: c\"}}]",
+            "value holds control characters"},
+           {"base_url: http://h/\nendpoints: {path: /}", "endpoints: expected a list"},
+           {"[1, 2", "end of sequence flow not found"},
        }) {
-    EXPECT_FALSE(scenario_from_yaml(bad, "")) << bad;
+    expect_refused(scenario_from_yaml(bad, ""), bad, why);
   }
 }
 
 TEST(LoadScenario, MissingFileIsAnError) {
-  EXPECT_FALSE(scenario_from_yaml_file("/nonexistent/scenario.yaml", ""));
+  expect_refused(scenario_from_yaml_file("/nonexistent/scenario.yaml", ""), "a missing file",
+                 "cannot open scenario file");
 }
 
 }  // namespace

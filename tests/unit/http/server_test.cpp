@@ -113,15 +113,18 @@ struct harness {
 
 nlohmann::json body_json(const http_reply& r) { return nlohmann::json::parse(r.body); }
 
-// Advances the manual clock by `step` until the server answers or closes
-// (the deadline sweep runs every timer_resolution of real time).
-bool advance_until_readable(manual_clock& clock, const client& c, std::chrono::milliseconds step) {
-  for (int i = 0; i < 200; ++i) {
-    clock.advance(step);
-    pollfd p{.fd = c.fd(), .events = POLLIN, .revents = 0};
-    if (::poll(&p, 1, 50) > 0) return true;
-  }
-  return false;
+// Pins a deadline on both sides: nothing happens `margin` before it, and
+// the server answers or closes once the clock is `margin` past it (the
+// sweep checks every timer_resolution of real time, so each side waits a
+// few of those).
+void expect_deadline(manual_clock& clock, const client& c, std::chrono::milliseconds deadline,
+                     std::chrono::milliseconds margin = 100ms) {
+  clock.advance(deadline - margin);
+  pollfd before{.fd = c.fd(), .events = POLLIN, .revents = 0};
+  EXPECT_EQ(::poll(&before, 1, 100), 0) << "acted before its deadline";
+  clock.advance(2 * margin);
+  pollfd after{.fd = c.fd(), .events = POLLIN, .revents = 0};
+  EXPECT_EQ(::poll(&after, 1, 5'000), 1) << "did not act once past its deadline";
 }
 
 TEST(Server, KeepAliveServesSeveralRequestsOnOneConnection) {
@@ -489,7 +492,8 @@ TEST(Server, SlowLorisIsCutOffWith408AfterRequestReadTimeout) {
   harness h({.request_read_timeout = 5s, .idle_timeout = 1h, .timer_resolution = 10ms});
   client c(h.port());
   ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: "));
-  ASSERT_TRUE(advance_until_readable(h.clock, c, 5s));
+  std::this_thread::sleep_for(50ms);  // the bytes reach the server: the request has started
+  expect_deadline(h.clock, c, 5s);
   auto r = c.read_reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 408);
@@ -501,7 +505,8 @@ TEST(Server, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   harness h({.request_read_timeout = 1h, .idle_timeout = 30s, .timer_resolution = 10ms});
   client c(h.port());
   ASSERT_TRUE(c.get("/health"));
-  ASSERT_TRUE(advance_until_readable(h.clock, c, 30s));
+  std::this_thread::sleep_for(50ms);  // the server has gone idle: its deadline is set
+  expect_deadline(h.clock, c, 30s);
   EXPECT_TRUE(c.wait_closed());
 }
 
