@@ -938,7 +938,8 @@ TEST(Keeld, FailedReloadIsLoggedCountedAndReportedAndRestartOnlySettingsAreNamed
 
 TEST(Keeld, ProbesMonitoredTargets) {
   // A target that is up (a listening socket keeld can connect to) and one
-  // that is down (a port nothing listens on).
+  // that is down (a port bound but not listening: refused, and held so no
+  // other program can take it meanwhile).
   const int up_fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -948,7 +949,14 @@ TEST(Keeld, ProbesMonitoredTargets) {
   socklen_t len = sizeof a;
   ::getsockname(up_fd, reinterpret_cast<sockaddr*>(&a), &len);
   const int up_port = ntohs(a.sin_port);
-  const int down_port = keel::testing::free_port();
+  const int down_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in d{};
+  d.sin_family = AF_INET;
+  d.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(down_fd, reinterpret_cast<sockaddr*>(&d), sizeof d), 0);
+  socklen_t down_len = sizeof d;
+  ::getsockname(down_fd, reinterpret_cast<sockaddr*>(&d), &down_len);
+  const int down_port = ntohs(d.sin_port);
   keeld_instance k(
       test_config("targets:\n  - {name: db, tcp: 127.0.0.1:" + std::to_string(up_port) +
                   ", interval: 200ms, timeout: 100ms}\n"
@@ -978,6 +986,7 @@ TEST(Keeld, ProbesMonitoredTargets) {
   // billing is not critical: keeld reports itself degraded, still serving.
   EXPECT_EQ(json_of(k.get("/health"))["status"], "warn");
   ::close(up_fd);
+  ::close(down_fd);
 }
 
 // Issue 19 #5 and #9: deep YAML costs nothing, duplicate keys and paths

@@ -36,12 +36,30 @@ TEST(PrometheusScrape, PrometheusSeesKeeldUpAndItsMetrics) {
          "scrape_configs:\n  - job_name: keeld\n    static_configs:\n"
          "      - targets: ['127.0.0.1:"
       << k.port() << "']\n";
-  const int prom_port = keel::testing::free_port();
-  keel::testing::child_process prom(kPrometheus,
-                                    {"--config.file=" + (dir.path() / "prometheus.yml").string(),
-                                     "--storage.tsdb.path=" + (dir.path() / "data").string(),
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                                    {}, dir.path() / "prometheus.log");
+  // Prometheus cannot bind port 0 and report it: a free port is asked of
+  // the kernel, and should another program take it first, Prometheus exits
+  // and the next attempt takes another.
+  int prom_port = 0;
+  std::unique_ptr<keel::testing::child_process> running;
+  for (int attempt = 0; attempt < 3 && !running; ++attempt) {
+    prom_port = keel::testing::free_port();
+    auto p = std::make_unique<keel::testing::child_process>(
+        kPrometheus,
+        std::vector<std::string>{"--config.file=" + (dir.path() / "prometheus.yml").string(),
+                                 "--storage.tsdb.path=" + (dir.path() / "data").string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+        std::map<std::string, std::string>{}, dir.path() / "prometheus.log");
+    for (int i = 0; i < 300 && p->running(); ++i) {  // waiting for a real process
+      if (http_request("GET", "http://127.0.0.1:" + std::to_string(prom_port) + "/-/ready")
+              .status == 200) {
+        running = std::move(p);
+        break;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_TRUE(running) << "prometheus did not start; its log is " << dir.path() / "prometheus.log";
+  keel::testing::child_process& prom = *running;
 
   // Waiting for real processes: Prometheus starts, then scrapes every second.
   std::string up, build_info;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "keel/alert/delivery.hpp"
+#include "support/process.hpp"
 #include "unit/alert/temp_dir.hpp"
 
 namespace keel::alert {
@@ -23,18 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kBinary = "/usr/bin/prometheus-alertmanager";
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::size_t append(char* p, std::size_t s, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(p, s * n);
@@ -60,11 +49,21 @@ class Alertmanager : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::access(kBinary, X_OK) != 0) GTEST_SKIP() << kBinary << " is not installed";
-    port = free_port();
     std::ofstream(dir.path() / "am.yml") << "route:\n  receiver: blackhole\n"
                                             "receivers:\n  - name: blackhole\n";
+    // Alertmanager cannot bind port 0 and report it: a free port is asked
+    // of the kernel, and if another program takes it before Alertmanager
+    // binds, Alertmanager exits and the next attempt takes another one.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (start_on(keel::testing::free_port())) return;
+    }
+    FAIL() << "alertmanager did not become ready on " << base;
+  }
+  // Starts Alertmanager on `p`; true once it is ready, false if it exited.
+  bool start_on(int p) {
+    port = p;
     pid = ::fork();
-    ASSERT_GE(pid, 0);
+    if (pid < 0) return false;
     if (pid == 0) {
       const std::string config = "--config.file=" + (dir.path() / "am.yml").string();
       const std::string storage = "--storage.path=" + (dir.path() / "data").string();
@@ -77,10 +76,18 @@ class Alertmanager : public ::testing::Test {
     base = "http://127.0.0.1:" + std::to_string(port);
     // Waiting for a real process to come up, not for a timing rule.
     for (int i = 0; i < 200; ++i) {
-      if (http_get(base + "/-/ready").first == 200) return;
+      if (http_get(base + "/-/ready").first == 200) return true;
+      int st = 0;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        pid = -1;
+        return false;
+      }
       std::this_thread::sleep_for(50ms);
     }
-    FAIL() << "alertmanager did not become ready on " << base;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    pid = -1;
+    return false;
   }
   void TearDown() override {
     if (pid > 0) {
