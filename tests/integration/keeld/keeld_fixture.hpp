@@ -123,6 +123,27 @@ class keeld_instance {
   int port_ = 0;
 };
 
+// Completed rule-evaluation cycles (keel_alert_rule_evaluations_total).
+inline long evaluations(const keeld_instance& k) {
+  const std::string m = k.get("/metrics").body;
+  const std::string name = "keel_alert_rule_evaluations_total ";
+  const auto at = m.find("\n" + name);
+  return at == std::string::npos ? 0 : std::stol(m.substr(at + 1 + name.size()));
+}
+
+// A rule counts what happens after it starts watching (Prometheus'
+// semantics): waits, bounded, until two more evaluation cycles have ended
+// (the first may have begun before the rule existed). Each look is a
+// request to /metrics, which http_requests_total counts: `every` keeps
+// their number small for rules over it.
+inline void wait_for_evaluations(const keeld_instance& k,
+                                 std::chrono::milliseconds every = std::chrono::milliseconds(20)) {
+  const long target = evaluations(k) + 2;
+  for (int i = 0; i < 4000 / every.count() && evaluations(k) < target; ++i)
+    std::this_thread::sleep_for(every);
+  EXPECT_GE(evaluations(k), target) << "the rules were not evaluated";
+}
+
 inline nlohmann::json json_of(const http_result& r) {
   return nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
 }

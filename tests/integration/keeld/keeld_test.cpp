@@ -159,7 +159,7 @@ alerting:
         ack_timeout: 600ms
         escalation: [team, oncall]
 )yaml"));
-  std::this_thread::sleep_for(600ms);  // the rule binds at its first evaluation
+  wait_for_evaluations(k);  // the rule binds at its first evaluation
   ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
 
   // What each webhook received, as "<path> <alertname> <reason>".
@@ -328,7 +328,7 @@ TEST(Keeld, RulesAlertsSilencesAndIncidents) {
   // A rule counts what happens after it starts watching (Prometheus'
   // semantics): let one evaluation (every 200 ms here) bind it first. Then
   // an event makes it fire at the next evaluation.
-  std::this_thread::sleep_for(600ms);
+  wait_for_evaluations(k);
   ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
   nlohmann::json alerts;
   for (int i = 0; i < 100; ++i) {
@@ -1109,7 +1109,7 @@ TEST(Keeld, RequestsAreCountedTimedAndLoggedWithTheirRequestId) {
 
 TEST(Keeld, SeedErrorRateRuleFiresFromKeeldsOwnHttpMetrics) {
   keeld_instance k(test_config(kSeedErrorRule));
-  std::this_thread::sleep_for(600ms);  // the rule binds before the traffic (see above)
+  wait_for_evaluations(k, 150ms);  // the rule binds before the traffic (see above)
   for (int i = 0; i < 110; ++i)
     ASSERT_EQ(k.get("/simulate/error").status, 500);
   nlohmann::json alerts;
