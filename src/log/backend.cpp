@@ -181,6 +181,12 @@ class backend {
   std::string json_, console_, color_;
   bool configured_ = false;
 
+  // The sinks again, for stats(): work_mu_ is held while a sink writes, and
+  // a sink stuck on a full pipe must not stall whoever reads the counters
+  // (a /metrics scrape).
+  std::mutex sinks_view_mu_;
+  std::vector<std::shared_ptr<sink>> sinks_view_;
+
   std::mutex settings_mu_;
   std::shared_ptr<const internal::format_settings> bound_settings_;
 
@@ -262,6 +268,10 @@ void backend::apply_locked(const log_config& c) {
   }
   sinks_ = c.sinks;
   if (sinks_.empty()) sinks_.push_back(stream_sink::stdout_sink());
+  {
+    std::lock_guard lock(sinks_view_mu_);
+    sinks_view_ = sinks_;
+  }
   formats_ = 0;
   for (const auto& s : sinks_)
     formats_ |= s->formats();
@@ -653,8 +663,8 @@ log_stats backend::stats() {
   s.dropped = dropped_total_.load(std::memory_order_relaxed);
   s.sampled_out = sampled_out_total();
   {
-    std::lock_guard lock(work_mu_);
-    for (const auto& k : sinks_) {
+    std::lock_guard lock(sinks_view_mu_);
+    for (const auto& k : sinks_view_) {
       s.sink_write_errors += k->stats().write_errors.load(std::memory_order_relaxed);
       s.sink_lines_lost += k->stats().lines_lost.load(std::memory_order_relaxed);
     }

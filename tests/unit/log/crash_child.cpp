@@ -1,5 +1,10 @@
 // Run by crash_test.cpp: logs N numbered lines to a file, then dies the way
-// argv[2] says (segv, abort, term, fpe, exit) without flushing itself.
+// argv[2] says (segv, abort, term, fpe, bus, ill, exit) without flushing
+// itself. "chain-term" installs a SIGTERM handler of its own before keel's
+// logger starts, which then has to run after the logger's flush: it exits
+// with status 42.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <string>
@@ -9,12 +14,15 @@
 namespace {
 volatile int* volatile g_null = nullptr;
 volatile int g_zero = 0;
+
+void previous_handler(int) { ::_exit(42); }
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) return 2;
   const std::string mode = argv[2];
   const int n = std::atoi(argv[3]);
+  if (mode == "chain-term") std::signal(SIGTERM, previous_handler);
   auto sink = keel::log::file_sink::create({.path = argv[1]});
   if (!sink) return 3;
   // A long idle sleep: without the signal handler's flush, lines would
@@ -36,6 +44,12 @@ int main(int argc, char** argv) {
     std::raise(SIGTERM);
   } else if (mode == "fpe") {
     std::raise(SIGFPE);
+  } else if (mode == "bus") {
+    std::raise(SIGBUS);
+  } else if (mode == "ill") {
+    std::raise(SIGILL);
+  } else if (mode == "chain-term") {
+    std::raise(SIGTERM);
   } else if (mode == "exit") {
     std::exit(0);
   }

@@ -76,6 +76,24 @@ TEST(Crash, LinesBeforeSigfpeReachTheFile) {
   expect_all_lines(o, 500);
 }
 
+TEST(Crash, LinesBeforeSigbusAndSigillReachTheFile) {
+  const outcome bus = run_child("bus", 500);
+  EXPECT_EQ(bus.signal, SIGBUS);
+  expect_all_lines(bus, 500);
+  const outcome ill = run_child("ill", 500);
+  EXPECT_EQ(ill.signal, SIGILL);
+  expect_all_lines(ill, 500);
+}
+
+// A handler the program installed before the logger still runs, after the
+// logger's flush: the logger chains to it rather than replacing it.
+TEST(Crash, HandlerInstalledBeforeTheLoggerRunsAfterItsFlush) {
+  const outcome o = run_child("chain-term", 1000);
+  EXPECT_EQ(o.signal, 0);
+  EXPECT_EQ(o.exit_code, 42);  // the previous handler's _exit(42)
+  expect_all_lines(o, 1000);
+}
+
 TEST(Crash, LinesBeforeSigtermReachTheFileAndTheProcessStillTerminates) {
   const outcome o = run_child("term", 1000);
   EXPECT_EQ(o.signal, SIGTERM);

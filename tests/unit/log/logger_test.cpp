@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -500,6 +502,72 @@ TEST_F(LogTest, ConfigureRejectsInvalidValues) {
   EXPECT_FALSE(configure({.batch_bytes = 1}).has_value());
   EXPECT_FALSE(configure({.sinks = {nullptr}}).has_value());
   EXPECT_FALSE(configure({.idle_sleep = std::chrono::microseconds(0)}).has_value());
+}
+
+// The block policy on the real backend thread: a call that finds its
+// buffer full waits for the backend up to max_block, then drops its line
+// and counts it; what was queued is written once the sink moves again.
+// stats() answers meanwhile (it once waited for the stuck sink, and so
+// would a /metrics scrape).
+class gated_sink final : public sink {
+ public:
+  gated_sink() : sink({.name = "gated"}) {}
+  std::promise<void> entered;
+  std::promise<void> open;
+  std::atomic<int> fills{0};
+  std::atomic<int> firsts{0};
+
+ protected:
+  int write_out(std::string_view text) override {
+    if (!entered_once_.exchange(true)) {
+      entered.set_value();
+      opened_.wait();
+    }
+    for (auto at = text.find("\"fill\""); at != std::string_view::npos;
+         at = text.find("\"fill\"", at + 1))
+      ++fills;
+    if (text.find("\"first\"") != std::string_view::npos) ++firsts;
+    return 0;
+  }
+
+ private:
+  std::atomic<bool> entered_once_{false};
+  std::shared_future<void> opened_ = open.get_future().share();
+};
+
+TEST(LogBlockPolicy, FullBufferWaitsUpToMaxBlockThenDrops) {
+  auto gate = std::make_shared<gated_sink>();
+  ASSERT_TRUE(configure({.sinks = {gate},
+                         .on_full = queue_full_policy::block,
+                         .max_block = 100ms,
+                         .thread_buffer_bytes = 64 * 1024,
+                         .install_signal_handlers = false}));
+  const std::string pad(1000, 'x');
+  int queued = 0;
+  std::chrono::steady_clock::duration dropping_call{};
+  std::uint64_t dropped = 0;
+  std::thread([&] {
+    logger log("blocked");
+    log.info("first");
+    gate->entered.get_future().wait();  // the backend is held in the sink
+    const std::uint64_t before = stats().dropped;
+    for (int i = 0; i < 2'000 && stats().dropped == before; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      log.info("fill", kv("pad", pad));
+      dropping_call = std::chrono::steady_clock::now() - start;
+      ++queued;
+    }
+    dropped = stats().dropped - before;
+  }).join();
+  EXPECT_EQ(dropped, 1u);           // the one call that waited
+  EXPECT_GE(dropping_call, 100ms);  // max_block, then the drop
+  EXPECT_LT(dropping_call, 2s);     // not for ever
+  EXPECT_GT(queued, 10);            // the buffer took lines before it was full
+  gate->open.set_value();
+  flush();
+  EXPECT_EQ(gate->firsts.load(), 1);
+  EXPECT_EQ(gate->fills.load(), queued - 1);  // everything but the dropped line
+  ASSERT_TRUE(configure({.mode = backend_mode::manual}).has_value());
 }
 
 }  // namespace
