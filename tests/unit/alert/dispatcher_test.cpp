@@ -168,6 +168,24 @@ TEST_F(Dispatcher, CriticalAlertInhibitsLowerSeveritiesOfTheSameService) {
   EXPECT_TRUE(d_.inhibited({{"severity", "high"}, {"service", "checkout"}}));
 }
 
+// A rule whose source and target both match one alert mutes the other
+// alerts it matches, never that alert itself.
+TEST_F(Dispatcher, AnAlertDoesNotInhibitItself) {
+  d_.set_inhibit_rules({{.source_matchers = {m(R"(severity=~"critical|high")")},
+                         .target_matchers = {m(R"(severity=~"critical|high")")},
+                         .equal = {"service"}}});
+  put(firing("DbDown", {{"severity", "critical"}, {"service", "checkout"}}));
+  auto out = tick(30s);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].alerts.size(), 1u);
+  EXPECT_EQ(out[0].alerts[0].rule, "DbDown");
+  EXPECT_FALSE(
+      d_.inhibited({{"alertname", "DbDown"}, {"severity", "critical"}, {"service", "checkout"}}));
+  // Another alert of the service that matches both sides is muted by it.
+  EXPECT_TRUE(d_.inhibited({{"severity", "high"}, {"service", "checkout"}}));
+  EXPECT_FALSE(d_.inhibited({{"severity", "high"}, {"service", "search"}}));
+}
+
 TEST_F(Dispatcher, InhibitionEndsWhenTheSourceResolves) {
   d_.set_inhibit_rules({{.source_matchers = {m(R"(severity="critical")")},
                          .target_matchers = {m(R"(severity="high")")},
