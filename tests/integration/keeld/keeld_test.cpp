@@ -1275,5 +1275,42 @@ TEST(Keeld, FirstRunTokenIsSavedOwnerOnlyPrintedOnceAndNeverLogged) {
   EXPECT_THAT(out, ::testing::Not(HasSubstr("fifteen-chars!!")));  // a secret is not echoed
 }
 
+// A receiver that hangs holds only its own delivery worker: another
+// receiver of the same alert gets it at once, long before the hung one's
+// 10 s timeout.
+TEST(Keeld, HungReceiverDoesNotDelayTheOthers) {
+  keel::alert::testing::test_http_server hung;
+  hung.listen();
+  hung.hang();
+  keel::alert::testing::test_http_server fast;
+  fast.listen();
+  keeld_instance k(test_config(R"yaml(
+alerting:
+  rules:
+    - alert: CheckoutErrors
+      events: {matchers: ['service="checkout"'], window: 1m, at_least: 1}
+  receivers:
+    - {name: hung, webhook: {url: ")yaml" +
+                               hung.url("/hung") + R"yaml("}, timeout: 10s}
+    - {name: fast, webhook: {url: ")yaml" +
+                               fast.url("/fast") + R"yaml("}}
+  route:
+    receiver: hung
+    group_wait: 0s
+    routes:
+      - {matchers: ['alertname="CheckoutErrors"'], receiver: hung, continue: true}
+      - {matchers: ['alertname="CheckoutErrors"'], receiver: fast}
+)yaml"));
+  wait_for_evaluations(k);
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+  // Both are tried; the fast one answers while the hung one holds its request.
+  for (int i = 0; i < 200 && (fast.accepted().empty() || hung.requests().empty()); ++i)
+    std::this_thread::sleep_for(25ms);
+  ASSERT_FALSE(hung.requests().empty()) << "the hung receiver was never tried";
+  ASSERT_EQ(fast.accepted().size(), 1u);
+  EXPECT_EQ(fast.accepted()[0].target, "/fast");
+  EXPECT_EQ(hung.accepted().size(), 0u);  // still hanging, within its timeout
+}
+
 }  // namespace
 }  // namespace keeld::testing
