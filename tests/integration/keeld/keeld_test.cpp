@@ -887,6 +887,75 @@ TEST(Keeld, SighupReloadsRules) {
   EXPECT_EQ(rules[0]["name"], "Reloaded");
 }
 
+// A SIGHUP applies the whole alerting document and the targets: the new
+// route sends to the new receiver, the new inhibit rule mutes, and the new
+// target is probed.
+TEST(Keeld, SighupReloadsRoutesReceiversInhibitRulesAndTargets) {
+  keel::alert::testing::test_http_server old_hook;
+  old_hook.listen();
+  keel::alert::testing::test_http_server new_hook;
+  new_hook.listen();
+  const std::string rules = R"yaml(
+  rules:
+    - alert: CheckoutErrors
+      events: {matchers: ['service="checkout"'], window: 1m, at_least: 1}
+      labels: {severity: high}
+    - alert: CheckoutDown
+      events: {matchers: ['service="checkout"'], window: 1m, at_least: 1}
+      labels: {severity: critical}
+)yaml";
+  keeld_instance k(test_config("alerting:" + rules + R"yaml(
+  receivers:
+    - {name: old, webhook: {url: ")yaml" +
+                               old_hook.url("/old") + R"yaml("}}
+  route: {receiver: old, group_wait: 0s}
+)yaml"));
+  const int up_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(up_fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(up_fd, 16), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(up_fd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::ofstream(k.config_file(), std::ios::trunc)
+      << test_config("alerting:" + rules + R"yaml(
+  receivers:
+    - {name: new, webhook: {url: ")yaml" +
+                     new_hook.url("/new") + R"yaml("}}
+  route: {receiver: new, group_wait: 0s}
+  inhibit_rules:
+    - {source_matchers: ['severity="critical"'], target_matchers: ['severity="high"']}
+targets:
+  - {name: db, tcp: 127.0.0.1:)yaml" +
+                     std::to_string(ntohs(a.sin_port)) +
+                     R"yaml(, interval: 200ms, timeout: 100ms}
+)yaml");
+  k.process().signal(SIGHUP);
+  nlohmann::json services;
+  for (int i = 0; i < 200; ++i) {
+    services = json_of(k.admin("GET", "/admin/api/monitoring/health/services"))["services"];
+    if (!services.empty() && services[0]["status"] == "up") break;
+    std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_EQ(services.size(), 1u) << services;
+  EXPECT_EQ(services[0]["name"], "db");
+  EXPECT_EQ(services[0]["status"], "up") << services;
+
+  wait_for_evaluations(k);
+  ASSERT_EQ(k.post_json("/api/v1/events", kEvent).status, 202);
+  for (int i = 0; i < 200 && new_hook.accepted().empty(); ++i)
+    std::this_thread::sleep_for(25ms);
+  ASSERT_EQ(new_hook.accepted().size(), 1u);
+  const auto body = nlohmann::json::parse(new_hook.accepted()[0].body);
+  ASSERT_EQ(body["alerts"].size(), 1u) << body;  // CheckoutErrors is inhibited
+  EXPECT_EQ(body["alerts"][0]["labels"]["alertname"], "CheckoutDown");
+  wait_for_evaluations(k);  // a few more cycles: nothing for the muted one, nothing old
+  EXPECT_EQ(new_hook.accepted().size(), 1u);
+  EXPECT_TRUE(old_hook.requests().empty());
+  ::close(up_fd);
+}
+
 // A SIGHUP whose file is bad changes nothing and says so where operators
 // look: an error line, a metric, an error event of keeld's own. A good file
 // that changes a setting only a restart applies is reloaded with a warn
