@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "keel/core/error_code.hpp"
+#include "keel/core/json_shape.hpp"
 
 namespace keel::http {
 namespace {
@@ -19,64 +20,6 @@ int hex_value(char c) noexcept {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// The first shape limit `s` breaks, or empty: one pass that skips strings
-// and counts, per open container, its separators (items = commas + 1).
-std::string json_shape_problem(std::string_view s, const json_limits& limits) {
-  struct open_container {
-    bool object;
-    std::size_t items;
-  };
-  std::vector<open_container> open;
-  open.reserve(std::min<std::size_t>(limits.max_depth + 1, 65));
-  std::size_t values = 1;
-  bool in_string = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '[':
-      case '{':
-        if (open.size() == limits.max_depth) {
-          return "JSON nested deeper than " + std::to_string(limits.max_depth) + " levels";
-        }
-        open.push_back({c == '{', 1});
-        ++values;  // its first item, if it has one
-        break;
-      case ']':
-      case '}':
-        if (!open.empty()) open.pop_back();
-        break;
-      case ',':
-        if (open.empty()) break;  // not JSON: the parser says so
-        ++values;
-        if (++open.back().items >
-            (open.back().object ? limits.max_object_members : limits.max_array_items)) {
-          return open.back().object ? "a JSON object holds more than " +
-                                          std::to_string(limits.max_object_members) + " members"
-                                    : "a JSON array holds more than " +
-                                          std::to_string(limits.max_array_items) + " items";
-        }
-        break;
-      default:
-        break;
-    }
-    if (limits.max_values != 0 && values > limits.max_values) {
-      return "JSON holds more than " + std::to_string(limits.max_values) + " values";
-    }
-  }
-  return {};
 }
 
 bool is_json_media_type(std::string_view ct) noexcept {
@@ -181,7 +124,12 @@ result<nlohmann::ordered_json> request::json(const json_limits& limits) const {
                       .with_detail("expected", "application/json"));
     }
   }
-  if (std::string problem = json_shape_problem(body_, limits); !problem.empty()) {
+  if (std::string problem =
+          json_shape_problem(body_, {.max_depth = limits.max_depth,
+                                     .max_array_items = limits.max_array_items,
+                                     .max_object_members = limits.max_object_members,
+                                     .max_values = limits.max_values});
+      !problem.empty()) {
     return fail(error(codes::validation_error, "request body exceeds a JSON limit")
                     .with_detail("max_depth", limits.max_depth)
                     .with_detail("problem", std::move(problem)));
