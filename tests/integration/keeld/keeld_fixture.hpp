@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -120,6 +125,34 @@ class keeld_instance {
   keel::testing::temp_dir dir_{"keeld-it"};
   std::filesystem::path data_dir_;
   std::unique_ptr<keel::testing::child_process> proc_;
+  int port_ = 0;
+};
+
+// A TCP socket on a loopback port the kernel chose, closed at scope end:
+// listening (a target that is up; connections wait in its backlog) or only
+// bound (one that is down: connections are refused, and no other program
+// can take the port meanwhile).
+class loopback_socket {
+ public:
+  explicit loopback_socket(bool listening) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    if (listening) {
+      EXPECT_EQ(::listen(fd_, 16), 0);
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~loopback_socket() { ::close(fd_); }
+  loopback_socket(const loopback_socket&) = delete;
+  loopback_socket& operator=(const loopback_socket&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_;
   int port_ = 0;
 };
 

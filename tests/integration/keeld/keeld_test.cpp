@@ -910,14 +910,7 @@ TEST(Keeld, SighupReloadsRoutesReceiversInhibitRulesAndTargets) {
                                old_hook.url("/old") + R"yaml("}}
   route: {receiver: old, group_wait: 0s}
 )yaml"));
-  const int up_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(up_fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(up_fd, 16), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(up_fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const loopback_socket db(/*listening=*/true);
   std::ofstream(k.config_file(), std::ios::trunc)
       << test_config("alerting:" + rules + R"yaml(
   receivers:
@@ -928,7 +921,7 @@ TEST(Keeld, SighupReloadsRoutesReceiversInhibitRulesAndTargets) {
     - {source_matchers: ['severity="critical"'], target_matchers: ['severity="high"']}
 targets:
   - {name: db, tcp: 127.0.0.1:)yaml" +
-                     std::to_string(ntohs(a.sin_port)) +
+                     std::to_string(db.port()) +
                      R"yaml(, interval: 200ms, timeout: 100ms}
 )yaml");
   k.process().signal(SIGHUP);
@@ -953,7 +946,6 @@ targets:
   wait_for_evaluations(k);  // a few more cycles: nothing for the muted one, nothing old
   EXPECT_EQ(new_hook.accepted().size(), 1u);
   EXPECT_TRUE(old_hook.requests().empty());
-  ::close(up_fd);
 }
 
 // A SIGHUP whose file is bad changes nothing and says so where operators
@@ -1006,26 +998,10 @@ TEST(Keeld, FailedReloadIsLoggedCountedAndReportedAndRestartOnlySettingsAreNamed
 }
 
 TEST(Keeld, ProbesMonitoredTargets) {
-  // A target that is up (a listening socket keeld can connect to) and one
-  // that is down (a port bound but not listening: refused, and held so no
-  // other program can take it meanwhile).
-  const int up_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(up_fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(up_fd, 16), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(up_fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int up_port = ntohs(a.sin_port);
-  const int down_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in d{};
-  d.sin_family = AF_INET;
-  d.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(down_fd, reinterpret_cast<sockaddr*>(&d), sizeof d), 0);
-  socklen_t down_len = sizeof d;
-  ::getsockname(down_fd, reinterpret_cast<sockaddr*>(&d), &down_len);
-  const int down_port = ntohs(d.sin_port);
+  const loopback_socket up(/*listening=*/true);
+  const loopback_socket down(/*listening=*/false);
+  const int up_port = up.port();
+  const int down_port = down.port();
   keeld_instance k(
       test_config("targets:\n  - {name: db, tcp: 127.0.0.1:" + std::to_string(up_port) +
                   ", interval: 200ms, timeout: 100ms}\n"
@@ -1054,8 +1030,6 @@ TEST(Keeld, ProbesMonitoredTargets) {
                                  "code=\"SERVICE_UNAVAILABLE\"}"));
   // billing is not critical: keeld reports itself degraded, still serving.
   EXPECT_EQ(json_of(k.get("/health"))["status"], "warn");
-  ::close(up_fd);
-  ::close(down_fd);
 }
 
 // Issue 19 #5 and #9: deep YAML costs nothing, duplicate keys and paths
