@@ -98,6 +98,12 @@ TEST(KeeldConnections, HardLimitOf256CapsConnectionsAndANewClientIsStillServed) 
 // closing an idle connection, counts and logs it (rate-limited) and warns
 // in /health, and a new client is still served.
 TEST(KeeldConnections, EmfileOnAcceptIsSurvivedCountedLoggedAndInHealth) {
+#if defined(KEEL_SANITIZED)
+  // The sanitizers' runtime needs descriptors of its own: UBSan's vptr
+  // check probes memory through a pipe, and with none left it reports an
+  // object it cannot read as having an invalid vptr. Release only.
+  GTEST_SKIP() << "a sanitized keeld cannot run out of descriptors cleanly";
+#endif
   keeld_instance k;
   ASSERT_GT(k.port(), 0) << k.output();
   std::size_t open_fds = 0;
